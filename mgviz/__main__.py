@@ -1,0 +1,5 @@
+import sys
+
+from mgviz.cli import main
+
+sys.exit(main())

@@ -1,0 +1,256 @@
+"""Command line: ``mgviz build | recommend | export | evaluate``.
+
+Bad input exits with code 2 and one line ``error: ...`` on stderr that says
+what is wrong and where; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mgviz.errors import InputError
+from mgviz.fusion import parse_weights
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A problem with what the user asked for; printed as one line, exit code 2."""
+
+
+def _add_input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--interactions", required=True, help="interaction log: CSV, TSV, Parquet or RecBole .inter")
+    p.add_argument("--items", help="item table (title, description, categories, ...)")
+    p.add_argument("--users", help="user table (demographics, profile text, ...)")
+    for role in ("user", "item", "rating", "time", "category"):
+        p.add_argument(f"--{role}-col", help=f"column holding the {role} (default: detected from its name)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--model", default=None, help="sentence-transformers model name or path (default all-MiniLM-L6-v2)")
+    p.add_argument("--cache-dir", default=None, help="embedding cache folder (default $MGVIZ_CACHE or ~/.cache/mgviz)")
+    p.add_argument("--k", type=int, default=6, help="number of macro segments (default 6)")
+    p.add_argument("--factors", type=int, default=64, help="ALS factors (default 64)")
+    p.add_argument("--iterations", type=int, default=15, help="ALS iterations (default 15)")
+    p.add_argument("--regularization", type=float, default=0.05, help="ALS regularisation (default 0.05)")
+    p.add_argument("--alpha", type=float, default=10.0, help="ALS confidence scale (default 10)")
+    p.add_argument(
+        "--weights",
+        default="auto",
+        help="fusion weights: 'auto' (chosen on a validation split) or e.g. macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mgviz", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="model an interaction log and write a run directory")
+    _add_input_args(b)
+    b.add_argument("--out", required=True, help="run directory to write")
+    b.add_argument("--no-umap", action="store_true", help="skip the 2-D user map")
+
+    r = sub.add_parser("recommend", help="top-N lists from a run")
+    r.add_argument("--run", required=True, help="run directory written by 'mgviz build'")
+    who = r.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="one user id")
+    who.add_argument("--all-users", action="store_true", help="every user")
+    r.add_argument("--n", type=int, default=10, help="list length (default 10)")
+    r.add_argument("--weights", default=None, help="override the run's fusion weights (e.g. micro=1)")
+    r.add_argument("--out", help="write CSV (or .parquet) here instead of stdout")
+    r.add_argument("--json", action="store_true", help="print JSON instead of CSV")
+
+    e = sub.add_parser("export", help="export user profiles from a run")
+    e.add_argument("--run", required=True, help="run directory")
+    e.add_argument("--profiles", required=True, help="CSV file to write: one row per user")
+
+    v = sub.add_parser("evaluate", help="held-out evaluation of every level, the fusion and baselines")
+    _add_input_args(v)
+    v.add_argument("--split", default="temporal", choices=["temporal", "loo", "random", "global"])
+    v.add_argument("--test-frac", type=float, default=0.2)
+    v.add_argument("--k-metrics", "--k-at", dest="ks", default=None, help=argparse.SUPPRESS)
+    v.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return None
+    last = {"stage": None, "t": 0.0}
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != last["stage"] or done >= total or now - last["t"] > 1.0:
+            print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+            last.update(stage=stage, t=now)
+
+    return report
+
+
+def _load(args):
+    from mgviz.io import load_dataset
+
+    for flag in ("interactions", "items", "users"):
+        path = getattr(args, flag)
+        if path and not Path(path).is_file():
+            raise CliError(f"--{flag} {path}: no such file")
+    dataset, report = load_dataset(
+        args.interactions,
+        args.items,
+        args.users,
+        user_col=args.user_col,
+        item_col=args.item_col,
+        rating_col=args.rating_col,
+        time_col=args.time_col,
+        category_col=args.category_col,
+    )
+    for problem in report.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    return dataset
+
+
+def _config(args, weights):
+    from mgviz.pipeline import DEFAULT_WEIGHTS, BuildConfig
+
+    if args.k < 1:
+        raise CliError(f"--k {args.k}: need at least 1 segment")
+    return BuildConfig(
+        k=args.k,
+        seed=args.seed,
+        model=args.model or BuildConfig.model,
+        factors=args.factors,
+        iterations=args.iterations,
+        regularization=args.regularization,
+        alpha=args.alpha,
+        umap=not getattr(args, "no_umap", False),
+        weights=dict(DEFAULT_WEIGHTS) if weights == "auto" else weights,
+    )
+
+
+def _weights(spec):
+    try:
+        return parse_weights(spec)
+    except ValueError as exc:
+        raise CliError(f"--weights {spec}: {exc}") from None
+
+
+def cmd_build(args) -> int:
+    from mgviz.encoder import Encoder
+    from mgviz.pipeline import build
+    from mgviz.runs import save_run
+
+    weights = _weights(args.weights)
+    dataset = _load(args)
+    config = _config(args, weights)
+    encoder = Encoder(config.model, cache_dir=args.cache_dir)
+    progress = _progress(args.quiet)
+    if weights == "auto":
+        from mgviz.evaluation.auto import auto_weights
+
+        config.weights, info = auto_weights(dataset, config, encoder, progress=progress)
+        if not args.quiet:
+            print(f"auto weights: {info['summary']}", file=sys.stderr)
+    model = build(dataset, config, encoder, progress=progress)
+    inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}
+    out = save_run(model, args.out, inputs)
+    if not args.quiet:
+        print(f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, k={config.k})", file=sys.stderr)
+    return 0
+
+
+def _write_frame(frame, out: str | None, as_json: bool) -> None:
+    if out:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".parquet":
+            frame.to_parquet(path, index=False)
+        elif as_json or path.suffix.lower() == ".json":
+            path.write_text(frame.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8")
+        else:
+            from mgviz.export import safe_csv_frame
+
+            safe_csv_frame(frame).to_csv(path, index=False)
+    elif as_json:
+        print(frame.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        frame.to_csv(sys.stdout, index=False)
+
+
+def cmd_recommend(args) -> int:
+    from mgviz.pipeline import recommend
+    from mgviz.runs import load_run
+
+    if args.n < 1:
+        raise CliError(f"--n {args.n}: the list needs at least 1 item")
+    model = load_run(args.run)
+    weights = _weights(args.weights) if args.weights else model.config.weights
+    if weights == "auto":
+        weights = model.config.weights
+    rows = None
+    if args.user is not None:
+        try:
+            rows = np.array([model.user_row(args.user)])
+        except KeyError:
+            raise CliError(f"--user {args.user}: no such user in run {args.run}") from None
+    frame = recommend(model.level_scores, weights, model.seen, model.user_ids, model.item_ids, n=args.n, rows=rows)
+    _write_frame(frame, args.out, args.json)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from mgviz.export import profiles_frame, safe_csv_frame
+    from mgviz.runs import load_run
+
+    model = load_run(args.run)
+    path = Path(args.profiles)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_csv_frame(profiles_frame(model)).to_csv(path, index=False)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from mgviz.evaluation.report import run_evaluation
+
+    weights = _weights(args.weights)
+    dataset = _load(args)
+    config = _config(args, weights if weights != "auto" else "auto")
+    ks = [int(k) for k in (args.ks or "10,20").split(",")]
+    result = run_evaluation(
+        dataset, config, split=args.split, test_frac=args.test_frac, ks=ks, weights=weights,
+        cache_dir=args.cache_dir, progress=_progress(args.quiet),
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        print(result.to_text())
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "recommend": cmd_recommend, "export": cmd_export, "evaluate": cmd_evaluate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except Exception as exc:
+        if args.debug:
+            raise
+        from mgviz.runs import RunError
+
+        if isinstance(exc, InputError | RunError | CliError | ValueError | FileNotFoundError | PermissionError):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Fusion of the levels' scores: P(i|u) = sum_l w_l * P_l(i|u).
+
+Every level hands over a dense users × items float32 array of *comparable*
+scores (per-user normalised to [0, 1], see :func:`normalise_per_user`). The
+fusion step never recomputes a level: new weights are a weighted sum, a mask
+and a partial sort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from mgviz.schema import LEVELS
+
+
+def parse_weights(spec: str | dict | None) -> dict[str, float] | str:
+    """``"macro=0.3,micro=0.7"`` -> dict (levels not named get 0); ``"auto"`` stays ``"auto"``.
+
+    Raises ``ValueError`` naming the bad part.
+    """
+    if spec is None:
+        return "auto"
+    if isinstance(spec, dict):
+        parts = spec
+    else:
+        spec = spec.strip()
+        if spec == "auto":
+            return "auto"
+        parts = {}
+        for chunk in spec.split(","):
+            if not chunk.strip():
+                continue
+            if "=" not in chunk:
+                raise ValueError(f"weights: '{chunk}' should look like level=number (levels: {', '.join(LEVELS)})")
+            name, value = (s.strip() for s in chunk.split("=", 1))
+            try:
+                parts[name] = float(value)
+            except ValueError:
+                raise ValueError(f"weights: '{value}' for {name} is not a number") from None
+    weights = {level: 0.0 for level in LEVELS}
+    for name, value in parts.items():
+        if name not in weights:
+            raise ValueError(f"weights: unknown level '{name}' (levels: {', '.join(LEVELS)})")
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"weights: {name}={value} must be a finite number >= 0")
+        weights[name] = float(value)
+    if sum(weights.values()) <= 0:
+        raise ValueError("weights: at least one level needs a weight > 0")
+    return weights
+
+
+def normalise_per_user(scores: np.ndarray) -> np.ndarray:
+    """Min-max scale each row to [0, 1] (constant rows become 0). Returns float32."""
+    scores = np.asarray(scores, dtype=np.float32)
+    lo = scores.min(axis=1, keepdims=True)
+    hi = scores.max(axis=1, keepdims=True)
+    span = hi - lo
+    span[span <= 0] = 1.0
+    return ((scores - lo) / span).astype(np.float32)
+
+
+def fuse(level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=None) -> np.ndarray:
+    """Weighted sum of the levels' normalised score arrays (optionally only ``rows``)."""
+    total = sum(weights.get(level, 0.0) for level in level_scores)
+    if total <= 0:
+        raise ValueError("weights: at least one level needs a weight > 0")
+    out = None
+    for level, arr in level_scores.items():
+        w = weights.get(level, 0.0) / total
+        if w == 0:
+            continue
+        part = arr if rows is None else arr[rows]
+        out = part * np.float32(w) if out is None else out + part * np.float32(w)
+    return out
+
+
+def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows=None) -> np.ndarray:
+    """Indices of the ``n`` best items per row, best first; items in ``exclude`` never appear.
+
+    Ties are broken by item index (lower first) so lists are deterministic.
+    """
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    if exclude is not None:
+        ex = exclude if rows is None else exclude[rows]
+        ex = ex.tocoo()
+        scores[ex.row, ex.col] = -np.inf
+    n = min(n, scores.shape[1])
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    # lexsort: primary key score (descending), secondary item index (ascending)
+    order = np.lexsort((part, -part_scores), axis=1)
+    return np.take_along_axis(part, order, axis=1)

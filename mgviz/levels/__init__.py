@@ -1,0 +1,1 @@
+"""The granularities of user interest; each is a function over canonical tables and arrays."""

@@ -1,0 +1,209 @@
+"""Macro level: users grouped into interest segments.
+
+A user vector joins weighted blocks – text interest (from the encoder),
+category mix, ALS factors, demographics – each scaled to unit length and then
+by the square root of its weight, so squared distances are a weighted sum of
+the blocks' distances. K-means (minimising within-segment squared distance)
+finds the segments; each is labelled from its members' categories and words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from mgviz.levels.common import l2_normalise
+from mgviz.text import class_tfidf, top_terms
+
+DEFAULT_BLOCK_WEIGHTS = {"text": 1.0, "categories": 1.0, "als": 0.5, "demographics": 0.2}
+
+
+def user_vectors(blocks: dict[str, np.ndarray | None], block_weights: dict[str, float] | None = None) -> np.ndarray:
+    """Concatenate the non-empty blocks, each L2-normalised per user and scaled by sqrt(weight)."""
+    block_weights = {**DEFAULT_BLOCK_WEIGHTS, **(block_weights or {})}
+    parts = []
+    for name, block in blocks.items():
+        w = block_weights.get(name, 0.0)
+        if block is None or block.size == 0 or w <= 0:
+            continue
+        parts.append(l2_normalise(block) * np.float32(np.sqrt(w)))
+    if not parts:
+        raise ValueError("no user-vector block has data and a weight > 0")
+    return np.hstack(parts).astype(np.float32)
+
+
+def demographic_block(users: pd.DataFrame, cols: list[str]) -> np.ndarray | None:
+    """One-hot categorical / standardised numeric demographics (None when there are none)."""
+    if not cols:
+        return None
+    from mgviz.levels.meso import user_features
+    from mgviz.schema import Dataset
+
+    feats, _ = user_features(Dataset(pd.DataFrame(), pd.DataFrame(), users, demographic_cols=cols), None)
+    return feats if feats.shape[1] else None
+
+
+def fit_segments(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """K-means with ``k`` segments. Returns (segment per user, centroids, inertia)."""
+    n = len(vectors)
+    if k < 1 or k > n:
+        raise ValueError(f"k={k} segments needs 1 <= k <= number of users ({n})")
+    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(vectors)
+    return km.labels_.astype(np.int32), km.cluster_centers_.astype(np.float32), float(km.inertia_)
+
+
+def score_k_range(vectors: np.ndarray, ks=range(2, 13), seed: int = 0, sample_size: int = 2000) -> pd.DataFrame:
+    """Silhouette and inertia for each K, to help choose it. Columns ``k, inertia, silhouette``."""
+    rows = []
+    n = len(vectors)
+    for k in ks:
+        if k < 2 or k >= n:
+            continue
+        labels, _, inertia = fit_segments(vectors, k, seed)
+        sil = silhouette_score(vectors, labels, sample_size=min(sample_size, n), random_state=seed)
+        rows.append({"k": k, "inertia": inertia, "silhouette": float(sil)})
+    return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
+
+
+def soft_membership(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """P(segment | user) ∝ exp(-d² / τ), τ = mean squared distance to the nearest centroid."""
+    d2 = ((vectors[:, None, :] - centroids[None, :, :]) ** 2).sum(-1)
+    tau = max(float(d2.min(axis=1).mean()), 1e-6)
+    logits = -(d2 - d2.min(axis=1, keepdims=True)) / tau
+    p = np.exp(logits)
+    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def segment_item_distribution(weighted: sp.csr_matrix, membership: np.ndarray, smoothing: float = 0.5) -> np.ndarray:
+    """P(i | segment): weighted popularity of each item among a segment's (soft) members."""
+    counts = np.asarray((sp.csr_matrix(membership.T) @ weighted).todense(), dtype=np.float64) + smoothing
+    return (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def macro_scores(membership: np.ndarray, seg_items: np.ndarray) -> np.ndarray:
+    """P_macro(i|u) = sum_s P(s|u) P(i|s): what the user's segment likes."""
+    return (membership @ seg_items).astype(np.float32)
+
+
+@dataclass
+class SegmentProfile:
+    segment: int
+    label: str
+    size: int
+    share: float
+    top_categories: list[tuple[str, float]]
+    keywords: list[tuple[str, float]]
+    top_items: list[tuple[str, str, int]]
+    demographics: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "segment": self.segment,
+            "label": self.label,
+            "size": self.size,
+            "share": self.share,
+            "top_categories": [[c, w] for c, w in self.top_categories],
+            "keywords": [[k, w] for k, w in self.keywords],
+            "top_items": [list(t) for t in self.top_items],
+            "demographics": self.demographics,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SegmentProfile":
+        return cls(
+            segment=int(d["segment"]),
+            label=d["label"],
+            size=int(d["size"]),
+            share=float(d["share"]),
+            top_categories=[(c, float(w)) for c, w in d["top_categories"]],
+            keywords=[(k, float(w)) for k, w in d["keywords"]],
+            top_items=[(str(a), str(b), int(c)) for a, b, c in d["top_items"]],
+            demographics=d["demographics"],
+        )
+
+
+def _demographics_summary(users: pd.DataFrame, cols: list[str]) -> dict:
+    out = {}
+    for col in cols:
+        values = users[col]
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.notna().mean() > 0.9:
+            out[col] = {"mean": round(float(numeric.mean()), 2), "median": float(numeric.median())}
+        else:
+            shares = values.astype("string").fillna("?").value_counts(normalize=True).head(3)
+            out[col] = {str(k): round(float(v), 3) for k, v in shares.items()}
+    return out
+
+
+def profile_segments(
+    segments: np.ndarray,
+    k: int,
+    mix: np.ndarray,
+    categories: list[str],
+    term_counts: sp.csr_matrix,
+    vocabulary: np.ndarray,
+    weighted: sp.csr_matrix,
+    items: pd.DataFrame,
+    users: pd.DataFrame,
+    demographic_cols: list[str],
+    n_top: int = 5,
+) -> list[SegmentProfile]:
+    """Size, top categories (by lift over the population), class-TF-IDF keywords, top items,
+    demographics and an automatic label for each segment."""
+    population = mix.mean(axis=0)
+    onehot = sp.csr_matrix((np.ones(len(segments), np.float32), (segments, np.arange(len(segments)))), shape=(k, len(segments)))
+    seg_terms = class_tfidf(onehot @ term_counts) if term_counts.shape[1] else np.zeros((k, 0))
+    seg_items = np.asarray((onehot @ (weighted > 0).astype(np.float32)).todense())
+    item_pop = seg_items.sum(axis=0)
+    profiles = []
+    n = len(segments)
+    for s in range(k):
+        members = segments == s
+        size = int(members.sum())
+        seg_mix = mix[members].mean(axis=0) if size else population
+        # rank categories by share × lift so a label names what is distinctive *and* big
+        lift = seg_mix / np.maximum(population, 1e-9)
+        order = np.argsort(-(seg_mix * np.sqrt(lift)), kind="stable")[:n_top]
+        top_cats = [(categories[j], round(float(seg_mix[j]), 4)) for j in order]
+        words = [(w, round(v, 4)) for w, v in top_terms(seg_terms[s], vocabulary, 8)] if seg_terms.shape[1] else []
+        # top items by count within segment, discounted by global popularity (lift), min support 3
+        counts = seg_items[s]
+        score = counts * np.log1p(counts / np.maximum(item_pop, 1) * k)
+        top_idx = [i for i in np.argsort(-score, kind="stable")[: n_top * 2] if counts[i] >= 1][:n_top]
+        top_items = [(str(items["item_id"].iat[i]), str(items["title"].iat[i]), int(counts[i])) for i in top_idx]
+        # the label names only categories the segment over-represents (lift > 1.1)
+        distinctive = [categories[j] for j in order if lift[j] > 1.1][:2]
+        if not distinctive and len(order):
+            distinctive = [categories[order[0]]]
+        cat_part = " & ".join(distinctive) if distinctive else f"segment {s}"
+        word_part = ", ".join(w for w, _ in words[:2])
+        label = f"{cat_part} · {word_part}" if word_part else cat_part
+        profiles.append(
+            SegmentProfile(
+                segment=s,
+                label=label,
+                size=size,
+                share=round(size / max(n, 1), 4),
+                top_categories=top_cats,
+                keywords=words,
+                top_items=top_items,
+                demographics=_demographics_summary(users.loc[members], demographic_cols),
+            )
+        )
+    _dedupe_labels(profiles)
+    return profiles
+
+
+def _dedupe_labels(profiles: list[SegmentProfile]) -> None:
+    seen: dict[str, int] = {}
+    for p in profiles:
+        if p.label in seen:
+            seen[p.label] += 1
+            p.label = f"{p.label} ({seen[p.label]})"
+        else:
+            seen[p.label] = 1

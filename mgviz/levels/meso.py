@@ -1,0 +1,198 @@
+"""Meso level: each user's and segment's mix over item categories.
+
+P(c|u) is the smoothed, rating- and recency-weighted share of the user's
+interactions that fall in category c (an item with several categories splits
+its weight between them). Items with no categories at all get derived ones by
+clustering their embeddings. Users with no history get their mix predicted
+from demographics and text by a random forest (cold start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.model_selection import KFold
+
+from mgviz.levels.common import row_normalise
+from mgviz.schema import Dataset
+from mgviz.text import class_tfidf, count_matrix, top_terms
+
+
+def item_category_matrix(dataset: Dataset) -> tuple[sp.csr_matrix, list[str]]:
+    """Items × categories, each item's row summing to 1 over its categories."""
+    cats = dataset.items["categories"]
+    names = sorted({c for row in cats for c in row})
+    col = {c: j for j, c in enumerate(names)}
+    rows, cols = [], []
+    for i, row in enumerate(cats):
+        for c in row:
+            rows.append(i)
+            cols.append(col[c])
+    m = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(cats), len(names)))
+    return row_normalise(m).tocsr(), names
+
+
+def derive_categories(
+    item_embeddings: np.ndarray, item_docs: list[str], n_categories: int | None = None, seed: int = 0
+) -> tuple[list[list[str]], list[str]]:
+    """Categories for items that have none: K-means over item embeddings, each cluster named
+    by its two most distinctive words (class-based TF-IDF over the items' text).
+
+    Returns one single-category list per item, and the category names.
+    """
+    n_items = len(item_embeddings)
+    k = n_categories or int(np.clip(round(np.sqrt(n_items / 4)), 2, 20))
+    k = max(1, min(k, n_items))
+    labels = KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(item_embeddings)
+    counts, vocab = count_matrix(item_docs, min_df=1, max_df=0.9)
+    names = []
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        names.append(members)
+    cls_counts = sp.vstack([sp.csr_matrix(counts[m].sum(axis=0)) for m in names]) if counts.shape[1] else None
+    weights = class_tfidf(cls_counts) if cls_counts is not None else np.zeros((k, 0))
+    labels_text = []
+    for c in range(k):
+        words = [w for w, _ in top_terms(weights[c], vocab, 2)] if weights.shape[1] else []
+        base = " / ".join(words) if words else f"group {c + 1}"
+        while base in labels_text:  # two clusters may share their top words
+            base += "'"
+        labels_text.append(base)
+    return [[labels_text[c]] for c in labels], labels_text
+
+
+def category_mix(weighted: sp.csr_matrix, item_cats: sp.csr_matrix, smoothing: float = 1.0) -> np.ndarray:
+    """P(c|u), users × categories, rows summing to 1.
+
+    ``smoothing`` pseudo-interactions spread like the population's mix keep a
+    user with three interactions from being 100 % one category.
+    """
+    raw = np.asarray((weighted @ item_cats).todense(), dtype=np.float64)
+    prior = raw.sum(axis=0)
+    prior = prior / prior.sum() if prior.sum() > 0 else np.full(raw.shape[1], 1.0 / max(raw.shape[1], 1))
+    totals = raw.sum(axis=1, keepdims=True)
+    # smoothing is relative to a typical user's total weight so it means the same for any log
+    scale = np.median(totals[totals > 0]) if (totals > 0).any() else 1.0
+    mix = raw + smoothing * 0.1 * scale * prior[None, :]
+    return (mix / mix.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def segment_category_matrix(mix: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:
+    """Segments × categories: the mean category mix of each segment's members."""
+    out = np.zeros((n_segments, mix.shape[1]), dtype=np.float32)
+    for s in range(n_segments):
+        members = segments == s
+        if members.any():
+            out[s] = mix[members].mean(axis=0)
+    return out
+
+
+def item_given_category(popularity: np.ndarray, item_cats: sp.csr_matrix) -> sp.csr_matrix:
+    """P(i|c), items × categories: popularity share of the item within each category."""
+    pop = np.asarray(popularity, dtype=np.float64) + 0.5  # unseen items keep a small chance
+    weighted = sp.diags(pop) @ item_cats
+    col_sums = np.asarray(weighted.sum(axis=0)).ravel()
+    inv = np.divide(1.0, col_sums, out=np.zeros_like(col_sums), where=col_sums > 0)
+    return (weighted @ sp.diags(inv)).tocsr().astype(np.float32)
+
+
+def meso_scores(mix: np.ndarray, popularity: np.ndarray, item_cats: sp.csr_matrix) -> np.ndarray:
+    """P_meso(i|u) = sum_c P(c|u) P(i|c): a user's category interest spread over each category's items."""
+    p_i_c = item_given_category(popularity, item_cats)
+    return np.asarray((p_i_c @ mix.T).T, dtype=np.float32)
+
+
+def category_mix_over_time(
+    dataset: Dataset, item_cats: sp.csr_matrix, categories: list[str], freq: str = "QS"
+) -> pd.DataFrame:
+    """The time granularity: population category shares per period (long format).
+
+    Columns ``period, category, share``; empty when the log has no timestamps.
+    """
+    if not dataset.has_time or dataset.interactions.empty:
+        return pd.DataFrame(columns=["period", "category", "share"])
+    inter = dataset.interactions
+    _, i = dataset.codes(inter)
+    period = pd.to_datetime(inter["timestamp"], unit="s").dt.to_period(freq[0]).dt.start_time
+    cat_rows = item_cats[i].toarray()
+    frame = pd.DataFrame(cat_rows, columns=categories)
+    frame["period"] = period.to_numpy()
+    sums = frame.groupby("period").sum()
+    shares = sums.div(sums.sum(axis=1), axis=0)
+    return shares.reset_index().melt(id_vars="period", var_name="category", value_name="share")
+
+
+@dataclass
+class ColdStartModel:
+    """Predicts P(c|u) from user features (demographics one-hot + text embedding).
+
+    ``quality_`` holds cross-validated figures against the population prior:
+    ``mae``, ``mae_prior``, ``top1_accuracy``, ``top1_prior``, ``n_users``.
+    """
+
+    forest: RandomForestRegressor | None
+    feature_names: list[str]
+    quality_: dict
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        pred = self.forest.predict(features)
+        pred = np.clip(pred, 1e-6, None)
+        return (pred / pred.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def user_features(dataset: Dataset, user_text_embeddings: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Demographics (numeric standardised, categorical one-hot) and, when present, text embedding."""
+    blocks, names = [], []
+    users = dataset.users
+    for col in dataset.demographic_cols:
+        values = users[col]
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.notna().mean() > 0.9:
+            filled = numeric.fillna(numeric.median())
+            std = filled.std() or 1.0
+            blocks.append(((filled - filled.mean()) / std).to_numpy(np.float32)[:, None])
+            names.append(col)
+        else:
+            as_str = values.astype("string").fillna("?")
+            top = as_str.value_counts().index[:30]
+            onehot = np.stack([(as_str == v).to_numpy(np.float32) for v in top], axis=1)
+            blocks.append(onehot)
+            names.extend(f"{col}={v}" for v in top)
+    if user_text_embeddings is not None and np.abs(user_text_embeddings).sum() > 0:
+        blocks.append(user_text_embeddings.astype(np.float32))
+        names.extend(f"text_{j}" for j in range(user_text_embeddings.shape[1]))
+    if not blocks:
+        return np.zeros((len(users), 0), np.float32), []
+    return np.hstack(blocks), names
+
+
+def fit_cold_start(
+    features: np.ndarray, mix: np.ndarray, has_history: np.ndarray, seed: int = 0, min_users: int = 30
+) -> ColdStartModel | None:
+    """Random forest from features to category mix, fit on users with history; None when
+    there are no features or too few such users."""
+    train = np.flatnonzero(has_history)
+    if features.shape[1] == 0 or len(train) < min_users:
+        return None
+    X, Y = features[train], mix[train]
+    prior = Y.mean(axis=0)
+    pred = np.zeros_like(Y)
+    for fit_idx, test_idx in KFold(n_splits=3, shuffle=True, random_state=seed).split(X):
+        forest = RandomForestRegressor(n_estimators=60, max_depth=10, min_samples_leaf=3, random_state=seed, n_jobs=1)
+        forest.fit(X[fit_idx], Y[fit_idx])
+        pred[test_idx] = forest.predict(X[test_idx])
+    quality = {
+        "n_users": int(len(train)),
+        "mae": float(np.abs(pred - Y).mean()),
+        "mae_prior": float(np.abs(prior[None, :] - Y).mean()),
+        "top1_accuracy": float((pred.argmax(1) == Y.argmax(1)).mean()),
+        "top1_prior": float((prior.argmax() == Y.argmax(1)).mean()),
+    }
+    forest = RandomForestRegressor(n_estimators=60, max_depth=10, min_samples_leaf=3, random_state=seed, n_jobs=1)
+    forest.fit(X, Y)
+    return ColdStartModel(forest, [], quality)

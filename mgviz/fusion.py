@@ -75,19 +75,39 @@ def fuse(level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=No
     return out
 
 
+def _sort_keys(scores: np.ndarray) -> np.ndarray:
+    """Unique int64 keys ordering like the float scores, ties broken by lower item index.
+
+    The float32 bit pattern of a number is monotone in its value once negative
+    numbers have their magnitude bits flipped; the item index goes in the low bits.
+    """
+    bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
+    bits = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
+    n_items = scores.shape[1]
+    return bits * n_items + (n_items - 1 - np.arange(n_items, dtype=np.int64))[None, :]
+
+
 def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows=None) -> np.ndarray:
     """Indices of the ``n`` best items per row, best first; items in ``exclude`` never appear.
 
-    Ties are broken by item index (lower first) so lists are deterministic.
+    Equal scores are ordered by item index (lower first), so lists are deterministic.
+    A row with fewer than ``n`` items left after exclusion is padded with -1.
     """
     scores = np.array(scores, dtype=np.float32, copy=True)
+    excluded = np.zeros(scores.shape, dtype=bool)
     if exclude is not None:
-        ex = exclude if rows is None else exclude[rows]
-        ex = ex.tocoo()
-        scores[ex.row, ex.col] = -np.inf
-    n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    # lexsort: primary key score (descending), secondary item index (ascending)
-    order = np.lexsort((part, -part_scores), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+        ex = (exclude if rows is None else exclude[rows]).tocoo()
+        excluded[ex.row, ex.col] = True
+        scores[excluded] = -np.inf
+    n = max(0, min(n, scores.shape[1]))
+    if n == 0:
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
+    keys = _sort_keys(scores)
+    if n < scores.shape[1]:
+        part = np.argpartition(-keys, n - 1, axis=1)[:, :n]
+    else:
+        part = np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    order = np.argsort(-np.take_along_axis(keys, part, axis=1), axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    top[np.take_along_axis(excluded, top, axis=1)] = -1
+    return top

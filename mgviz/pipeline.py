@@ -150,12 +150,13 @@ def recommend(level_scores, weights, seen, user_ids, item_ids, n=10, rows=None) 
     fused = fuse(level_scores, weights, rows=rows)
     top = top_n(fused, n, exclude=seen, rows=rows)
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows)
-    r = np.repeat(row_idx, top.shape[1])
-    c = top.ravel()
-    local = np.repeat(np.arange(top.shape[0]), top.shape[1])
+    valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
+    r = np.repeat(row_idx, top.shape[1])[valid]
+    c = top.ravel()[valid]
+    local = np.repeat(np.arange(top.shape[0]), top.shape[1])[valid]
     frame = {
         "user_id": np.asarray(user_ids)[r],
-        "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0]),
+        "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0])[valid],
         "item_id": np.asarray(item_ids)[c],
         "score": np.round(fused[local, c], 6),
     }

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from mgviz.encoder import DEFAULT_MODEL, Encoder
 from mgviz.fusion import fuse, normalise_per_user, top_n
-from mgviz.levels import macro, meso, micro, semantic
+from mgviz.levels import macro, meso, micro, semantic, textvec
 from mgviz.levels.common import item_text, l2_normalise, user_text, weighted_matrix
 from mgviz.schema import LEVELS, Dataset
 from mgviz.text import count_matrix
@@ -50,6 +50,8 @@ class BuildConfig:
         Which item text goes to the encoder: any of "title", "categories", "text".
     use_user_text : bool
         Whether users' own words (profile, reviews) feed vectors and keywords.
+    text_alpha : dict
+        Weights of the document / sentence / word granularities of users' own text.
     n_keywords : int
         Keywords kept per user.
     umap : bool
@@ -71,6 +73,7 @@ class BuildConfig:
     block_weights: dict = field(default_factory=lambda: dict(macro.DEFAULT_BLOCK_WEIGHTS))
     item_text_fields: list = field(default_factory=lambda: ["title", "categories", "text"])
     use_user_text: bool = True
+    text_alpha: dict = field(default_factory=lambda: dict(textvec.DEFAULT_ALPHA))
     n_keywords: int = 10
     umap: bool = True
     k_range: list = field(default_factory=lambda: list(range(2, 13)))
@@ -236,7 +239,18 @@ def build(
         item_emb = encoder.encode(docs, progress=lambda _s, d, t: timer.stage("encode items", d, t))
     with timer("encode users"):
         own_texts = user_text(dataset) if config.use_user_text else pd.Series([""] * n_users)
-        user_emb = encoder.encode(own_texts.tolist(), progress=lambda _s, d, t: timer.stage("encode users", d, t))
+        item_counts, vocab = count_matrix(_item_docs(dataset.items, ["title", "text"]), min_df=2, max_df=0.3)
+        own_counts, _ = count_matrix(own_texts.tolist(), vocabulary=vocab) if len(vocab) else (None, vocab)
+        if own_counts is None or own_counts.shape[0] != n_users:
+            own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
+        term_emb = encoder.encode(list(vocab)) if len(vocab) else None
+        if config.use_user_text:
+            user_emb, _ = textvec.own_text_vectors(
+                dataset, encoder, own_counts, term_emb, config.text_alpha,
+                progress=lambda _s, d, t: timer.stage("encode users", d, t),
+            )  # fmt: skip
+        else:
+            user_emb = np.zeros_like(item_emb[:0], shape=(n_users, item_emb.shape[1]))
 
     # ---------------------------------------------------------------- meso
     with timer("categories"):
@@ -264,14 +278,9 @@ def build(
             weighted, config.factors, config.regularization, config.iterations, config.alpha, config.seed, _als_cb
         )
     with timer("keywords"):
-        item_counts, vocab = count_matrix(_item_docs(dataset.items, ["title", "text"]), min_df=2, max_df=0.3)
-        own_counts, _ = count_matrix(own_texts.tolist(), vocabulary=vocab) if len(vocab) else (item_counts[:0], vocab)
-        if own_counts.shape[0] != n_users:
-            own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
         term_counts = micro.user_term_counts(weighted, item_counts, own_counts)
         consumed = semantic.consumption_embedding(weighted, item_emb)
         profile = semantic.profile_embedding(user_emb, consumed)
-        term_emb = encoder.encode(list(vocab)) if len(vocab) else None
         per_user, _ = micro.keywords(term_counts, vocab, profile, term_emb, n=config.n_keywords)
         kw = micro.keywords_frame(dataset.user_ids, per_user)
 

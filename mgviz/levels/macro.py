@@ -48,23 +48,28 @@ def demographic_block(users: pd.DataFrame, cols: list[str]) -> np.ndarray | None
     return feats if feats.shape[1] else None
 
 
-def fit_segments(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+def fit_segments(vectors: np.ndarray, k: int, seed: int = 0, n_init: int = 10) -> tuple[np.ndarray, np.ndarray, float]:
     """K-means with ``k`` segments. Returns (segment per user, centroids, inertia)."""
     n = len(vectors)
     if k < 1 or k > n:
         raise ValueError(f"k={k} segments needs 1 <= k <= number of users ({n})")
-    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(vectors)
+    km = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(vectors)
     return km.labels_.astype(np.int32), km.cluster_centers_.astype(np.float32), float(km.inertia_)
 
 
-def score_k_range(vectors: np.ndarray, ks=range(2, 13), seed: int = 0, sample_size: int = 2000) -> pd.DataFrame:
-    """Silhouette and inertia for each K, to help choose it. Columns ``k, inertia, silhouette``."""
+def score_k_range(
+    vectors: np.ndarray, ks=range(2, 13), seed: int = 0, sample_size: int = 2000, n_init: int = 3
+) -> pd.DataFrame:
+    """Silhouette and inertia for each K, to help choose it. Columns ``k, inertia, silhouette``.
+
+    Each K gets ``n_init`` K-means starts (fewer than the final fit's 10: this is a guide).
+    """
     rows = []
     n = len(vectors)
     for k in ks:
         if k < 2 or k >= n:
             continue
-        labels, _, inertia = fit_segments(vectors, k, seed)
+        labels, _, inertia = fit_segments(vectors, k, seed, n_init=n_init)
         sil = silhouette_score(vectors, labels, sample_size=min(sample_size, n), random_state=seed)
         rows.append({"k": k, "inertia": inertia, "silhouette": float(sil)})
     return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])

@@ -171,6 +171,13 @@ def user_features(dataset: Dataset, user_text_embeddings: np.ndarray | None) -> 
     return np.hstack(blocks), names
 
 
+def _forest(seed: int) -> RandomForestRegressor:
+    # sqrt features per split: text embeddings are wide, and this keeps a fit to seconds
+    return RandomForestRegressor(
+        n_estimators=60, max_depth=10, min_samples_leaf=3, max_features="sqrt", random_state=seed, n_jobs=1
+    )
+
+
 def fit_cold_start(
     features: np.ndarray, mix: np.ndarray, has_history: np.ndarray, seed: int = 0, min_users: int = 30
 ) -> ColdStartModel | None:
@@ -183,7 +190,7 @@ def fit_cold_start(
     prior = Y.mean(axis=0)
     pred = np.zeros_like(Y)
     for fit_idx, test_idx in KFold(n_splits=3, shuffle=True, random_state=seed).split(X):
-        forest = RandomForestRegressor(n_estimators=60, max_depth=10, min_samples_leaf=3, random_state=seed, n_jobs=1)
+        forest = _forest(seed)
         forest.fit(X[fit_idx], Y[fit_idx])
         pred[test_idx] = forest.predict(X[test_idx])
     quality = {
@@ -193,6 +200,6 @@ def fit_cold_start(
         "top1_accuracy": float((pred.argmax(1) == Y.argmax(1)).mean()),
         "top1_prior": float((prior.argmax() == Y.argmax(1)).mean()),
     }
-    forest = RandomForestRegressor(n_estimators=60, max_depth=10, min_samples_leaf=3, random_state=seed, n_jobs=1)
+    forest = _forest(seed)
     forest.fit(X, Y)
     return ColdStartModel(forest, [], quality)

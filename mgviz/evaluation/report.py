@@ -1,0 +1,239 @@
+"""Held-out evaluation of every level, the fusion and classical baselines, in one run.
+
+Protocol (no leakage): the log is split into train / test; every level,
+segment, category mix, popularity and keyword is fit on train only. ``auto``
+weights are chosen on a validation split carved from *train* (levels refit on
+train-minus-validation), never on test. The test part is only ever used to
+score lists.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from mgviz.encoder import Encoder
+from mgviz.evaluation.baselines import ease, item_knn, most_popular
+from mgviz.evaluation.metrics import beyond_accuracy, by_group, per_user_metrics, ranking_metrics
+from mgviz.evaluation.splits import describe_split, split
+from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
+from mgviz.fusion import fuse, top_n
+from mgviz.pipeline import BuildConfig, InterestModel, build
+from mgviz.schema import LEVELS, Dataset
+
+
+def _binary(m: sp.csr_matrix) -> sp.csr_matrix:
+    out = (m > 0).astype(np.float32).tocsr()
+    out.eliminate_zeros()
+    return out
+
+
+def _fast_config(config: BuildConfig) -> BuildConfig:
+    """Evaluation builds need neither the 2-D map nor the K-quality chart."""
+    return replace(config, umap=False, k_range=[])
+
+
+def tune_on_validation(
+    train: Dataset, config: BuildConfig, encoder: Encoder, k: int = 10, step: float = 0.1, progress=None
+) -> dict:
+    """Choose fusion weights on a validation split carved from ``train`` only.
+
+    Returns ``{"weights", "stacking_weights", "surface", "validation"}``.
+    """
+    method = "temporal" if train.has_time else "random"
+    fit_df, val_df = split(train.interactions, method, 0.2, seed=config.seed)
+    fit_ds = train.with_interactions(fit_df)
+    model = build(fit_ds, _fast_config(config), encoder, progress=progress)
+    exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
+    weights, surface = choose_weights_grid(model.level_scores, exclude, target, k=k, step=step)
+    stacking = learn_weights_stacking(model.level_scores, exclude, target, seed=config.seed)
+    return {
+        "weights": weights,
+        "stacking_weights": stacking,
+        "surface": surface,
+        "validation": describe_split(fit_df, val_df, method=method, test_frac=0.2, seed=config.seed),
+    }
+
+
+def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None = None, progress=None):
+    """Weights for a final build on all of ``dataset``: tuned on a validation split of it.
+
+    Returns (weights, info) with ``info["summary"]`` a one-line description.
+    """
+    encoder = encoder or Encoder(config.model)
+    tuned = tune_on_validation(dataset, config, encoder, progress=progress)
+    best = tuned["surface"]["ndcg"].max()
+    summary = ", ".join(f"{lv}={w:.1f}" for lv, w in tuned["weights"].items()) + f" (validation NDCG@10 {best:.4f})"
+    return tuned["weights"], {**tuned, "summary": summary}
+
+
+@dataclass
+class EvalContext:
+    """Levels fit on a training split, the held-out test matrix, and baselines' lists.
+
+    Cheap to query for any weights: ``metrics_for`` only fuses, ranks and scores.
+    """
+
+    model: InterestModel
+    train: sp.csr_matrix
+    test: sp.csr_matrix
+    split_info: dict
+    baseline_scores: dict[str, np.ndarray]
+    ks: tuple[int, ...] = (10, 20)
+    tuned: dict = field(default_factory=dict)
+    _baselines: dict | None = None
+
+    @classmethod
+    def from_dataset(
+        cls,
+        dataset: Dataset,
+        config: BuildConfig | None = None,
+        encoder: Encoder | None = None,
+        split_method: str = "temporal",
+        test_frac: float = 0.2,
+        ks=(10, 20),
+        tune: bool = True,
+        progress=None,
+    ) -> "EvalContext":
+        config = config or BuildConfig()
+        encoder = encoder or Encoder(config.model)
+        train_df, test_df = split(dataset.interactions, split_method, test_frac, seed=config.seed)
+        train_ds = dataset.with_interactions(train_df)
+        model = build(train_ds, _fast_config(config), encoder, progress=progress)
+        train, test = _binary(train_ds.matrix()), _binary(dataset.matrix(test_df))
+        tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
+        baseline_scores = {"popular": most_popular(train), "ease": ease(train), "itemknn": item_knn(train)}
+        info = describe_split(train_df, test_df, method=split_method, test_frac=test_frac, seed=config.seed)
+        return cls(model, train, test, info, baseline_scores, tuple(ks), tuned)
+
+    # ------------------------------------------------------------------ lists
+    @property
+    def rows(self) -> np.ndarray:
+        """Users with at least one test interaction (the evaluated users)."""
+        return np.flatnonzero(np.diff(self.test.indptr) > 0)
+
+    def lists(self, scores: np.ndarray, k: int | None = None) -> np.ndarray:
+        k = k or max(self.ks)
+        return top_n(scores[self.rows], k, exclude=self.train[self.rows])
+
+    def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
+        return self.lists(fuse(self.model.level_scores, weights), k)
+
+    def _scored(self, lists: np.ndarray, beyond: bool = True) -> dict:
+        test = self.test[self.rows]
+        acc = ranking_metrics(lists, test, ks=self.ks)
+        out = {f"{m}@{k}": v for k, ms in acc.items() for m, v in ms.items() if m != "n_users"}
+        if beyond:
+            k = min(self.ks)
+            extra = beyond_accuracy(
+                lists[:, :k],
+                self.train,
+                item_categories=self.model.dataset.items["categories"].tolist(),
+                embeddings=self.model.item_embeddings,
+            )
+            out.update({f"{m}@{k}": v for m, v in extra.items()})
+        return out
+
+    def metrics_for(self, weights: dict[str, float], k: int = 10) -> dict:
+        """Accuracy and beyond-accuracy metrics of the fused lists for ``weights``.
+
+        Keys are ``"ndcg@10"`` etc. plus unsuffixed aliases at ``k`` for the dashboard.
+        """
+        out = self._scored(self.fused_lists(weights))
+        out.update({key.split("@")[0]: val for key, val in out.items() if key.endswith(f"@{k}")})
+        return out
+
+    @property
+    def baselines(self) -> dict[str, dict]:
+        """Metrics of the baselines and of each level alone (computed once)."""
+        if self._baselines is None:
+            out = {name: self._scored(self.lists(s)) for name, s in self.baseline_scores.items()}
+            for level in self.model.level_scores:
+                out[f"{level} only"] = self._scored(self.fused_lists({level: 1.0}))
+            self._baselines = out
+        return self._baselines
+
+    def surface(self, k: int = 10, step: float = 0.1, metric: str = "ndcg") -> pd.DataFrame:
+        """Test metric over the weight simplex (for the dashboard's chart; not used for choosing)."""
+        return weight_surface(self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric)
+
+    def auto_weights(self) -> dict[str, float]:
+        """Weights chosen on the validation split carved from train (never on test)."""
+        if not self.tuned:
+            raise ValueError("this context was made with tune=False")
+        return dict(self.tuned["weights"])
+
+    def per_segment(self, weights: dict[str, float], k: int = 10) -> pd.DataFrame:
+        """Every accuracy metric per macro segment (segments fit on train)."""
+        per_user = per_user_metrics(self.fused_lists(weights), self.test[self.rows], ks=(k,))
+        groups = np.asarray(self.model.segment_labels, dtype=object)[self.model.segments[self.rows]]
+        return by_group(per_user, groups)
+
+
+@dataclass
+class EvalResult:
+    table: pd.DataFrame
+    weights: dict
+    stacking_weights: dict
+    split: dict
+    seed: int
+    ks: tuple
+    per_segment: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return {
+            "split": self.split,
+            "seed": self.seed,
+            "ks": list(self.ks),
+            "weights": self.weights,
+            "stacking_weights": self.stacking_weights,
+            "methods": json.loads(self.table.to_json(orient="index")),
+            "per_segment": json.loads(self.per_segment.to_json(orient="index")),
+        }
+
+    def to_text(self) -> str:
+        lines = [
+            f"split: {self.split}",
+            "fused weights: " + ", ".join(f"{k}={v:.2f}" for k, v in self.weights.items()),
+            "stacking weights: " + ", ".join(f"{k}={v:.2f}" for k, v in self.stacking_weights.items()),
+            "",
+            self.table.to_string(float_format=lambda v: f"{v:.4f}"),
+            "",
+            "per segment (fused):",
+            self.per_segment.to_string(float_format=lambda v: f"{v:.4f}"),
+        ]
+        return "\n".join(lines)
+
+
+def run_evaluation(
+    dataset: Dataset,
+    config: BuildConfig,
+    split: str = "temporal",
+    test_frac: float = 0.2,
+    ks=(10, 20),
+    weights="auto",
+    cache_dir=None,
+    progress=None,
+) -> EvalResult:
+    """Evaluate baselines, each level alone, and the fusion (auto or given weights) on one split."""
+    encoder = Encoder(config.model, cache_dir=cache_dir)
+    ctx = EvalContext.from_dataset(dataset, config, encoder, split, test_frac, ks, tune=True, progress=progress)
+    chosen = ctx.auto_weights() if weights == "auto" else {lv: float(weights.get(lv, 0.0)) for lv in LEVELS}
+    rows = dict(ctx.baselines)
+    rows["fused (auto)" if weights == "auto" else "fused"] = ctx.metrics_for(chosen)
+    rows["fused (stacking)"] = ctx.metrics_for(ctx.tuned["stacking_weights"])
+    table = pd.DataFrame(rows).T
+    table = table[[c for c in table.columns if "@" in c]]
+    return EvalResult(
+        table=table,
+        weights=chosen,
+        stacking_weights=ctx.tuned["stacking_weights"],
+        split=ctx.split_info,
+        seed=config.seed,
+        ks=tuple(ks),
+        per_segment=ctx.per_segment(chosen, min(ks)),
+    )

@@ -1,0 +1,577 @@
+"""Plotly figures for the dashboard and the HTML report.
+
+Every function is a free function that takes plain data (arrays, frames, dicts)
+or a fitted :class:`~mgviz.pipeline.InterestModel` and returns a
+:class:`plotly.graph_objects.Figure`. Nothing here imports Streamlit, so the
+same figures go into the app, the self-contained HTML report and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from mgviz.schema import LEVELS
+
+#: One colour per level, used wherever levels appear (contribution bars, legends).
+LEVEL_COLORS = {"macro": "#4C78A8", "meso": "#F58518", "micro": "#54A24B", "semantic": "#B279A2"}
+#: Human names of the levels.
+LEVEL_NAMES = {
+    "macro": "macro (segment)",
+    "meso": "meso (categories)",
+    "micro": "micro (ALS)",
+    "semantic": "semantic (text)",
+}
+_PALETTE = qualitative.T10 + qualitative.Pastel + qualitative.Dark24
+_FONT = {"family": "Inter, 'Source Sans Pro', Arial, sans-serif", "size": 13}
+_EMPTY_NOTE = "no data"
+
+
+def segment_color(segment: int) -> str:
+    """Colour of segment ``segment`` (stable across every chart)."""
+    return _PALETTE[int(segment) % len(_PALETTE)]
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kwargs) -> go.Figure:
+    """Shared look: white template, readable font, compact margins, title on the left."""
+    fig.update_layout(
+        template="plotly_white",
+        font=_FONT,
+        title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        height=height,
+        **kwargs,
+    )
+    return fig
+
+
+def empty_figure(message: str = _EMPTY_NOTE, title: str | None = None, height: int = 260) -> go.Figure:
+    """A blank figure that says why it is blank (instead of an empty chart)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 15})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height)
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ----------------------------------------------------------------------------------------------- data summary
+def rating_histogram(ratings: Sequence[float], title: str = "Ratings") -> go.Figure:
+    """Bar chart of how often each rating value occurs (binned when there are many distinct values)."""
+    values = pd.Series(np.asarray(ratings, dtype=float)).dropna()
+    if values.empty:
+        return empty_figure("no ratings", title)
+    if values.nunique() <= 20:
+        counts = values.value_counts().sort_index()
+        fig = go.Figure(go.Bar(x=counts.index.astype(str), y=counts.to_numpy(), marker_color="#4C78A8"))
+        fig.update_xaxes(type="category", title="rating")
+    else:
+        fig = go.Figure(go.Histogram(x=values, nbinsx=30, marker_color="#4C78A8"))
+        fig.update_xaxes(title="rating")
+    fig.update_yaxes(title="interactions")
+    return _layout(fig, title, 300, bargap=0.15)
+
+
+def long_tail(item_counts: Sequence[float], title: str = "Long tail of item popularity") -> go.Figure:
+    """Interactions per item, items sorted by popularity, with the share held by the top 20 % of items."""
+    counts = np.sort(np.asarray(item_counts, dtype=float))[::-1]
+    if counts.size == 0 or counts.sum() <= 0:
+        return empty_figure("no interactions", title)
+    rank = np.arange(1, counts.size + 1)
+    head = max(1, int(round(0.2 * counts.size)))
+    share = counts[:head].sum() / counts.sum()
+    fig = go.Figure(
+        go.Scatter(
+            x=rank, y=counts, mode="lines", fill="tozeroy", line={"color": "#4C78A8"},
+            hovertemplate="item rank %{x}<br>%{y:.0f} interactions<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_vline(x=head, line_dash="dot", line_color="#E45756")
+    fig.add_annotation(
+        x=head, y=float(counts.max()), xanchor="left", yanchor="top", showarrow=False,
+        text=f" top 20% of items: {share:.0%} of interactions", font={"color": "#E45756"},
+    )  # fmt: skip
+    fig.update_xaxes(title="items, most popular first")
+    fig.update_yaxes(title="interactions", type="log" if counts.max() / max(counts.min(), 1) > 50 else "linear")
+    return _layout(fig, title, 300)
+
+
+# ----------------------------------------------------------------------------------------------- macro level
+def user_map(
+    xy: np.ndarray,
+    segments: Sequence[int],
+    labels: Sequence[str],
+    user_ids: Sequence[str],
+    top_categories: Sequence[Sequence[str]] | None = None,
+    highlight: int | None = None,
+    title: str | None = "Users on the UMAP map, coloured by segment",
+    height: int = 560,
+    max_label: int = 38,
+) -> go.Figure:
+    """Scatter of users on the 2-D map, one trace per segment, box/lasso-selectable.
+
+    Parameters
+    ----------
+    xy : ndarray, shape (n_users, 2)
+        Map coordinates.
+    segments : sequence of int
+        Segment of each user.
+    labels : sequence of str
+        Label of each segment (indexed by segment number).
+    user_ids : sequence of str
+        User id of each row.
+    top_categories : sequence of sequence of str, optional
+        Each user's strongest categories, shown on hover.
+    highlight : int, optional
+        Row of a user to mark with a star.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``customdata[0]`` of every point is its row in the user arrays, so a
+        selection can be mapped back to users.
+    """
+    xy = np.asarray(xy, dtype=float)
+    if xy.ndim != 2 or len(xy) == 0:
+        return empty_figure("no map for this run (built without UMAP)", title, 300)
+    segments = np.asarray(segments, dtype=int)
+    user_ids = np.asarray(user_ids).astype(str)
+    cats = ["" for _ in range(len(xy))] if top_categories is None else [", ".join(c) for c in top_categories]
+    fig = go.Figure()
+    size = 7 if len(xy) < 3000 else 4
+    for s in sorted(set(segments.tolist())):
+        rows = np.flatnonzero(segments == s)
+        label = labels[s] if s < len(labels) else f"segment {s}"
+        custom = np.stack(
+            [rows.astype(str), user_ids[rows], np.full(len(rows), label), np.asarray(cats, dtype=object)[rows]], axis=1
+        )
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=_short(f"{s}: {label}", max_label),
+                marker={"size": size, "color": segment_color(s), "opacity": 0.75, "line": {"width": 0}},
+                customdata=custom,
+                hovertemplate="user %{customdata[1]}<br>segment: %{customdata[2]}<br>"
+                "top categories: %{customdata[3]}<extra></extra>",
+            )
+        )  # fmt: skip
+    if highlight is not None and 0 <= highlight < len(xy):
+        fig.add_trace(
+            go.Scatter(
+                x=[xy[highlight, 0]], y=[xy[highlight, 1]], mode="markers+text", name=f"user {user_ids[highlight]}",
+                text=[f"user {user_ids[highlight]}"], textposition="top center", textfont={"size": 14},
+                marker={"symbol": "star", "size": 22, "color": "#111111", "line": {"width": 2, "color": "white"}},
+                hoverinfo="skip",
+            )
+        )  # fmt: skip
+    fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
+    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, scaleanchor=None)
+    return _layout(
+        fig, title, height, dragmode="select", legend={"title": {"text": "segment"}, "itemsizing": "constant"},
+        hovermode="closest",
+    )  # fmt: skip
+
+
+def k_quality(k_scores: pd.DataFrame, current_k: int | None = None, title: str = "Choosing K") -> go.Figure:
+    """Silhouette (left axis, higher is better) and inertia (right axis, look for the elbow) across K."""
+    if k_scores is None or len(k_scores) == 0:
+        return empty_figure("K quality was not computed for this run", title)
+    ks = k_scores.sort_values("k")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(x=ks["k"], y=ks["silhouette"], name="silhouette (higher is better)", mode="lines+markers",
+                   line={"color": "#4C78A8", "width": 3}),
+        secondary_y=False,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=ks["k"], y=ks["inertia"], name="inertia (look for the elbow)", mode="lines+markers",
+                   line={"color": "#F58518", "dash": "dot"}),
+        secondary_y=True,
+    )  # fmt: skip
+    if current_k is not None:
+        fig.add_vline(x=current_k, line_color="#E45756", line_width=2)
+        fig.add_annotation(x=current_k, y=1.0, yref="paper", text=f"K = {current_k}", showarrow=False,
+                           yanchor="bottom", font={"color": "#E45756"})  # fmt: skip
+    fig.update_xaxes(title="K (number of segments)", dtick=1)
+    fig.update_yaxes(title="silhouette", secondary_y=False)
+    fig.update_yaxes(title="inertia", secondary_y=True, showgrid=False)
+    return _layout(fig, title, 330, legend={"orientation": "h", "y": -0.3, "x": 0})
+
+
+def segment_sizes(labels: Sequence[str], sizes: Sequence[int], title: str = "Segment sizes") -> go.Figure:
+    """Horizontal bars of users per segment."""
+    if len(sizes) == 0:
+        return empty_figure("no segments", title)
+    names = [_short(f"{s}: {lab}", 45) for s, lab in enumerate(labels)]
+    fig = go.Figure(
+        go.Bar(
+            x=list(sizes), y=names, orientation="h", marker_color=[segment_color(s) for s in range(len(sizes))],
+            text=[f"{int(v):,}" for v in sizes], textposition="auto",
+            hovertemplate="%{y}<br>%{x} users<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title="users")
+    return _layout(fig, title, 60 + 34 * len(sizes))
+
+
+def share_bars(shares: dict[str, float], title: str, color: str = "#4C78A8", height: int | None = None) -> go.Figure:
+    """Horizontal bars of named shares (0..1), largest on top."""
+    if not shares:
+        return empty_figure(_EMPTY_NOTE, title)
+    items = sorted(shares.items(), key=lambda kv: -kv[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items], y=[_short(k, 40) for k, _ in items], orientation="h", marker_color=color,
+            text=[f"{v:.0%}" for _, v in items], textposition="auto", hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    return _layout(fig, title, height or 60 + 30 * len(items))
+
+
+# ----------------------------------------------------------------------------------------------- meso level
+def segment_category_heatmap(
+    matrix: np.ndarray,
+    segment_labels: Sequence[str],
+    categories: Sequence[str],
+    relative: bool = False,
+    title: str | None = None,
+    population: np.ndarray | None = None,
+) -> go.Figure:
+    """Segments × categories heatmap of mean category share, or of lift over the population mix.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n_segments, n_categories)
+        Mean category mix of each segment.
+    relative : bool
+        Show lift (segment share / population share) on a diverging scale instead of shares.
+    population : ndarray, optional
+        The population's category mix for the lift (default: the mean of the segment rows).
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.size == 0:
+        return empty_figure("no categories", title)
+    rows = [_short(f"{s}: {lab}", 42) for s, lab in enumerate(segment_labels)]
+    if relative:
+        pop = matrix.mean(axis=0) if population is None else np.asarray(population, dtype=float)
+        lift = matrix / np.maximum(pop, 1e-12)
+        colorbar = {
+            "title": {"text": "lift"},
+            "tickvals": [-2, -1, 0, 1, 2],
+            "ticktext": ["¼×", "½×", "1×", "2×", "4×"],
+        }
+        trace = go.Heatmap(
+            z=np.log2(np.maximum(lift, 1e-3)), x=list(categories), y=rows, colorscale="RdBu_r", zmid=0,
+            zmin=-2, zmax=2, text=np.vectorize(lambda v: f"{v:.1f}×")(lift), texttemplate="%{text}", customdata=lift,
+            hovertemplate="%{y}<br>%{x}: %{customdata:.2f}× the population share<extra></extra>", colorbar=colorbar,
+        )  # fmt: skip
+    else:
+        text = np.vectorize(lambda v: f"{v:.0%}")(matrix)
+        trace = go.Heatmap(
+            z=matrix, x=list(categories), y=rows, colorscale="Blues", text=text, texttemplate="%{text}",
+            hovertemplate="%{y}<br>%{x}: %{z:.1%} of interest<extra></extra>",
+            colorbar={"title": {"text": "share"}, "tickformat": ".0%"},
+        )  # fmt: skip
+    fig = go.Figure(trace)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickangle=-35, automargin=True, side="bottom")
+    title = title or ("Lift of each category per segment (vs. all users)" if relative else "Category mix per segment")
+    return _layout(fig, title, 140 + 44 * len(rows))
+
+
+def category_mix_bars(
+    mix: np.ndarray,
+    population: np.ndarray,
+    categories: Sequence[str],
+    name: str,
+    top: int | None = 15,
+    title: str | None = None,
+) -> go.Figure:
+    """Grouped horizontal bars: a segment's or user's category mix against the population's."""
+    mix, population = np.asarray(mix, dtype=float), np.asarray(population, dtype=float)
+    if mix.size == 0:
+        return empty_figure("no categories", title)
+    order = np.argsort(-mix, kind="stable")[: top or len(mix)]
+    cats = [categories[j] for j in order]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=cats, x=mix[order], name=_short(name, 40), orientation="h", marker_color="#4C78A8",
+                         hovertemplate="%{y}: %{x:.1%}<extra>" + _short(name, 30) + "</extra>"))  # fmt: skip
+    fig.add_trace(go.Bar(y=cats, x=population[order], name="all users", orientation="h", marker_color="#BAB0AC",
+                         hovertemplate="%{y}: %{x:.1%}<extra>all users</extra>"))  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickformat=".0%", title="share of interest")
+    return _layout(
+        fig, title or f"Category mix: {_short(name, 50)} vs. all users", 90 + 44 * len(cats), barmode="group",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+    )  # fmt: skip
+
+
+def category_shares_over_time(
+    frame: pd.DataFrame, top: int = 10, title: str = "Category shares over time"
+) -> go.Figure:
+    """Stacked area of each category's share of interactions per period (long frame: period, category, share).
+
+    Categories beyond the ``top`` largest overall are merged into "other".
+    """
+    if frame is None or frame.empty:
+        return empty_figure("the log has no timestamps", title)
+    f = frame.copy()
+    overall = f.groupby("category")["share"].mean().sort_values(ascending=False)
+    keep = set(overall.index[:top])
+    f["category"] = f["category"].where(f["category"].isin(keep), "other")
+    f = f.groupby(["period", "category"], as_index=False)["share"].sum()
+    order = [c for c in overall.index if c in keep] + (["other"] if "other" in set(f["category"]) else [])
+    fig = go.Figure()
+    for j, cat in enumerate(order):
+        part = f[f["category"] == cat].sort_values("period")
+        fig.add_trace(
+            go.Scatter(
+                x=part["period"], y=part["share"], name=str(cat), stackgroup="one", mode="lines",
+                line={"width": 0.5, "color": _PALETTE[j % len(_PALETTE)]},
+                hovertemplate="%{x|%b %Y}<br>" + str(cat) + ": %{y:.1%}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], title="share of interactions")
+    fig.update_xaxes(title=None)
+    return _layout(fig, title, 380, hovermode="x unified")
+
+
+def cold_start_quality(quality: dict | None, title: str = "Cold-start predictor (cross-validated)") -> go.Figure:
+    """Predictor vs. population prior: mean absolute error of the category mix and top-1 accuracy."""
+    if not quality:
+        return empty_figure("no cold-start predictor for this run", title)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean abs. error of mix (lower is better)",
+                                                        "top category right (higher is better)"))  # fmt: skip
+    names = ["predictor", "population prior"]
+    colors = ["#54A24B", "#BAB0AC"]
+    fig.add_trace(go.Bar(x=names, y=[quality.get("mae"), quality.get("mae_prior")], marker_color=colors,
+                         text=[f"{quality.get('mae', 0):.3f}", f"{quality.get('mae_prior', 0):.3f}"],
+                         textposition="auto", showlegend=False), row=1, col=1)  # fmt: skip
+    fig.add_trace(go.Bar(x=names, y=[quality.get("top1_accuracy"), quality.get("top1_prior")], marker_color=colors,
+                         text=[f"{quality.get('top1_accuracy', 0):.0%}", f"{quality.get('top1_prior', 0):.0%}"],
+                         textposition="auto", showlegend=False), row=1, col=2)  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", row=1, col=2, range=[0, 1])
+    return _layout(fig, title, 320)
+
+
+# ----------------------------------------------------------------------------------------------- micro level
+def history_timeline(history: pd.DataFrame, title: str = "Interaction history") -> go.Figure:
+    """One marker per interaction: time on x, the item's first category on y, size by rating.
+
+    ``history`` columns: ``time`` (datetime or number), ``title``, ``category``, ``rating``.
+    """
+    if history is None or history.empty:
+        return empty_figure("this user has no interactions", title)
+    h = history.copy()
+    cats = h["category"].fillna("(none)").astype(str)
+    rating = pd.to_numeric(h["rating"], errors="coerce").fillna(1.0)
+    lo, hi = float(rating.min()), float(rating.max())
+    size = 9 + 9 * (rating - lo) / (hi - lo) if hi > lo else np.full(len(h), 12.0)
+    order = cats.value_counts().index.tolist()
+    color = {c: _PALETTE[j % len(_PALETTE)] for j, c in enumerate(order)}
+    fig = go.Figure(
+        go.Scatter(
+            x=h["time"], y=cats, mode="markers",
+            marker={"size": size, "color": [color[c] for c in cats], "opacity": 0.8, "line": {"width": 1, "color": "white"}},
+            customdata=np.stack([h["title"].astype(str), rating.astype(str)], axis=1),
+            hovertemplate="%{x}<br>%{customdata[0]}<br>%{y} · rating %{customdata[1]}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True, title=None)
+    fig.update_xaxes(title=None)
+    return _layout(fig, title, 120 + 30 * len(order))
+
+
+def weight_bars(
+    names: Sequence[str],
+    weights: Sequence[float],
+    title: str,
+    color: str = "#54A24B",
+    value_format: str = ".3f",
+    hover: Sequence[str] | None = None,
+) -> go.Figure:
+    """Horizontal bars of named weights (keywords, item scores), first name on top."""
+    if len(names) == 0:
+        return empty_figure(_EMPTY_NOTE, title)
+    fig = go.Figure(
+        go.Bar(
+            x=list(weights), y=[_short(n, 45) for n in names], orientation="h", marker_color=color,
+            texttemplate="%{x:" + value_format + "}", textposition="auto",
+            customdata=list(hover) if hover is not None else list(names),
+            hovertemplate="%{customdata}<br>%{x:" + value_format + "}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _layout(fig, title, 80 + 28 * len(names))
+
+
+# ----------------------------------------------------------------------------------------------- fusion
+def contribution_bars(recs: pd.DataFrame, labels: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
+    """Stacked horizontal bar per recommended item of each level's contribution to its fused score.
+
+    Parameters
+    ----------
+    recs : pandas.DataFrame
+        One user's list as from :meth:`InterestModel.recommend` (``rank`` and one column per level).
+    labels : sequence of str, optional
+        Row labels (e.g. item titles); default item ids.
+    """
+    if recs is None or recs.empty:
+        return empty_figure("no recommendations", title)
+    recs = recs.sort_values("rank")
+    names = list(labels) if labels is not None else recs["item_id"].astype(str).tolist()
+    rows = [f"{r}. {_short(n, 38)}" for r, n in zip(recs["rank"], names, strict=True)]
+    fig = go.Figure()
+    for level in LEVELS:
+        if level not in recs:
+            continue
+        fig.add_trace(
+            go.Bar(
+                y=rows, x=recs[level], name=LEVEL_NAMES[level], orientation="h", marker_color=LEVEL_COLORS[level],
+                hovertemplate="%{y}<br>" + level + ": %{x:.3f}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title="fused score = sum of the levels' contributions", rangemode="tozero")
+    return _layout(
+        fig, title, 110 + 30 * len(rows), barmode="stack",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+    )  # fmt: skip
+
+
+def metric_comparison(
+    rows: dict[str, dict[str, float]],
+    metrics: Sequence[tuple[str, str]],
+    highlight: Sequence[str] = ("current", "pinned"),
+    title: str | None = "Held-out metrics vs. baselines",
+) -> go.Figure:
+    """Small multiples, one panel per metric, one horizontal bar per method.
+
+    Parameters
+    ----------
+    rows : dict
+        Method name -> {metric key -> value}.
+    metrics : sequence of (key, label)
+        Which metrics to show and their panel titles.
+    highlight : sequence of str
+        Methods drawn in strong colours (the rest grey).
+    """
+    if not rows:
+        return empty_figure("no metrics yet", title)
+    methods = list(rows)
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[lab for _, lab in metrics],
+                        shared_yaxes=True, horizontal_spacing=0.02)  # fmt: skip
+    strong = {"current": "#E45756", "pinned": "#4C78A8"}
+    colors = [strong.get(m, "#E45756" if m in highlight else "#BAB0AC") for m in methods]
+    for j, (key, _label) in enumerate(metrics, start=1):
+        vals = [rows[m].get(key, np.nan) for m in methods]
+        fig.add_trace(
+            go.Bar(
+                y=methods, x=vals, orientation="h", marker_color=colors, showlegend=False,
+                text=[_fmt_metric(v) for v in vals], textposition="auto", cliponaxis=False,
+                hovertemplate="%{y}: %{x:.4f}<extra>" + key + "</extra>",
+            ),
+            row=1, col=j,
+        )  # fmt: skip
+        fig.update_xaxes(showticklabels=False, row=1, col=j)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_annotations(font={"size": 13})
+    return _layout(fig, title, 90 + 26 * len(methods))
+
+
+def _fmt_metric(v) -> str:
+    if v is None or not np.isfinite(v):
+        return ""
+    return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+def weight_ternary(
+    surface: pd.DataFrame,
+    axes: Sequence[str],
+    current: dict[str, float] | None = None,
+    metric: str = "ndcg",
+    fixed: tuple[str, float] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Ternary plot of a metric over three levels' weights (the surface points given), current weights marked.
+
+    Parameters
+    ----------
+    surface : pandas.DataFrame
+        Rows of the weight grid (one column per level) and the ``metric`` column; only rows whose
+        weights on ``axes`` sum to more than zero are drawn, re-normalised to the three axes.
+    axes : sequence of three str
+        Levels on the a, b and c axes.
+    current : dict, optional
+        Current weights; marked with a star (re-normalised over ``axes``).
+    fixed : (level, value), optional
+        The fourth level's weight the surface was sliced at, named in the title.
+    """
+    a, b, c = axes
+    if surface is None or surface.empty:
+        return empty_figure("no surface", title)
+    s = surface[(surface[a] + surface[b] + surface[c]) > 0].copy()
+    total = s[a] + s[b] + s[c]
+    best = s.loc[s[metric].idxmax()] if len(s) else None
+    fig = go.Figure(
+        go.Scatterternary(
+            a=s[a] / total, b=s[b] / total, c=s[c] / total, mode="markers", name=metric.upper(),
+            marker={"size": 11, "color": s[metric], "colorscale": "Viridis", "line": {"width": 0.5, "color": "white"},
+                    "colorbar": {"title": {"text": metric.upper()}, "thickness": 14}},
+            customdata=s[metric],
+            hovertemplate=f"{a} %{{a:.2f}} · {b} %{{b:.2f}} · {c} %{{c:.2f}}<br>{metric.upper()} %{{customdata:.4f}}"
+            "<extra></extra>",
+        )
+    )  # fmt: skip
+    if best is not None:
+        bt = best[a] + best[b] + best[c]
+        fig.add_trace(go.Scatterternary(
+            a=[best[a] / bt], b=[best[b] / bt], c=[best[c] / bt], mode="markers", name="best on this slice",
+            marker={"symbol": "diamond-open", "size": 18, "color": "#111111", "line": {"width": 2}},
+            hovertemplate=f"best: {metric.upper()} {best[metric]:.4f}<extra></extra>",
+        ))  # fmt: skip
+    if current:
+        ct = sum(current.get(lv, 0.0) for lv in axes)
+        if ct > 0:
+            fig.add_trace(go.Scatterternary(
+                a=[current.get(a, 0) / ct], b=[current.get(b, 0) / ct], c=[current.get(c, 0) / ct],
+                mode="markers", name="current weights",
+                marker={"symbol": "star", "size": 22, "color": "#E45756", "line": {"width": 1.5, "color": "white"}},
+                hovertemplate="current weights<extra></extra>",
+            ))  # fmt: skip
+    if title is None:
+        title = f"{metric.upper()}@10 over the weights of {a}, {b}, {c}"
+        if fixed is not None:
+            title += f" ({fixed[0]} = {fixed[1]:.1f})"
+    fig.update_layout(
+        ternary={"sum": 1, "aaxis": {"title": {"text": a}, "tickformat": ".1f"},
+                 "baxis": {"title": {"text": b}, "tickformat": ".1f"},
+                 "caxis": {"title": {"text": c}, "tickformat": ".1f"}},
+        legend={"orientation": "h", "y": -0.08, "x": 0},
+    )  # fmt: skip
+    return _layout(fig, title, 470, margin={"l": 50, "r": 50, "t": 70, "b": 40})
+
+
+def level_shares(weights: dict[str, float], title: str = "Fusion weights") -> go.Figure:
+    """A single stacked bar of the (normalised) fusion weights."""
+    total = sum(max(0.0, w) for w in weights.values()) or 1.0
+    fig = go.Figure()
+    for level in LEVELS:
+        w = weights.get(level, 0.0) / total
+        fig.add_trace(go.Bar(x=[w], y=["weights"], orientation="h", name=level, marker_color=LEVEL_COLORS[level],
+                             text=[f"{level} {w:.0%}" if w >= 0.08 else ""], textposition="inside",
+                             hovertemplate=f"{level}: {w:.0%}<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(visible=False, range=[0, 1])
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, 110, barmode="stack", showlegend=False)

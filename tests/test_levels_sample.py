@@ -1,0 +1,106 @@
+"""An analyst models the bundled sample data and finds the planted interests again."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def truth(sample_model):
+    gt = pd.read_csv(SAMPLE / "ground_truth.csv", dtype={"user_id": str})
+    return gt.set_index("user_id").loc[sample_model.user_ids]
+
+
+def test_macro_segments_recover_planted_segments(sample_model, truth):
+    ari = adjusted_rand_score(truth["segment"], sample_model.segments)
+    assert ari >= 0.8, f"adjusted Rand index {ari:.3f} at the planted K"
+
+
+def test_meso_top2_categories_contain_a_planted_preference(sample_model, truth):
+    top2 = sample_model.top_categories(2)
+    preferred = truth["preferred_categories"].str.split("|")
+    hit = np.mean([bool(set(t) & set(p)) for t, p in zip(top2, preferred, strict=True)])
+    assert hit >= 0.9, f"only {hit:.1%} of users have a planted category in their top 2"
+
+
+def test_category_mix_is_a_distribution(sample_model):
+    mix = sample_model.category_mix
+    assert mix.shape == (len(sample_model.user_ids), len(sample_model.categories))
+    np.testing.assert_allclose(mix.sum(axis=1), 1.0, rtol=1e-5)
+    assert (mix > 0).all()  # smoothed: no category is impossible
+
+
+def test_keywords_are_real_words_from_the_users_interests(sample_model, sample_dataset):
+    kw = sample_model.keywords
+    assert kw.groupby("user_id").size().min() >= 3
+    # every keyword is a single word that occurs in the text the user wrote or consumed
+    assert kw["keyword"].map(lambda w: bool(re.fullmatch(r"[a-z][a-z'-]+", w))).all()
+    items = sample_dataset.items.set_index("item_id")
+    inter = sample_dataset.interactions
+    rng = np.random.default_rng(0)
+    for uid in rng.choice(sample_model.user_ids, 25, replace=False):
+        own = inter.loc[inter["user_id"] == uid]
+        corpus = " ".join(own["text"]) + " " + sample_dataset.users.set_index("user_id").at[uid, "text"]
+        consumed = items.loc[own["item_id"].unique()]
+        corpus += " ".join(consumed["title"] + " " + consumed["text"])
+        words = kw.loc[kw["user_id"] == uid, "keyword"]
+        assert all(w in corpus.lower() for w in words), (uid, list(words))
+
+
+def test_keywords_lean_to_planted_categories(sample_model, sample_dataset, truth):
+    """The segment labels and keywords name what the segment is about, not noise."""
+    gt = pd.read_csv(SAMPLE / "ground_truth.csv", dtype={"user_id": str})
+    seg_of_user = dict(zip(sample_model.user_ids, sample_model.segments, strict=True))
+    for profile in sample_model.profiles:
+        members = [u for u, s in seg_of_user.items() if s == profile.segment]
+        planted = gt.set_index("user_id").loc[members, "preferred_categories"].str.split("|").explode()
+        top_planted = set(planted.value_counts().index[:2])
+        label_cats = {c for c, _ in profile.top_categories[:2]}
+        assert label_cats & top_planted, (profile.label, top_planted)
+
+
+def test_segment_profiles_are_complete(sample_model):
+    assert len(sample_model.profiles) == 6
+    assert sum(p.size for p in sample_model.profiles) == len(sample_model.user_ids)
+    labels = sample_model.segment_labels
+    assert len(set(labels)) == len(labels)
+    for p in sample_model.profiles:
+        assert p.top_categories and p.keywords and p.top_items
+        assert "age" in p.demographics
+
+
+def test_fused_lists_exclude_seen_items_and_explain_themselves(sample_model):
+    recs = sample_model.recommend(n=10)
+    assert recs.groupby("user_id").size().eq(10).all()
+    seen = sample_model.seen
+    rows = sample_model.dataset.user_index().get_indexer(recs["user_id"])
+    cols = sample_model.dataset.item_index().get_indexer(recs["item_id"])
+    assert np.asarray(seen[rows, cols]).ravel().sum() == 0
+    contrib = recs[["macro", "meso", "micro", "semantic"]].sum(axis=1)
+    np.testing.assert_allclose(contrib, recs["score"], atol=1e-4)
+    assert (recs.groupby("user_id")["score"].diff().dropna() <= 1e-9).all()
+
+
+def test_cold_start_predictor_beats_the_prior(sample_model):
+    q = sample_model.cold_start_quality
+    assert q is not None
+    assert q["mae"] < q["mae_prior"]
+    assert q["top1_accuracy"] > q["top1_prior"]
+
+
+def test_same_seed_gives_identical_segments_and_lists(sample_dataset, sample_model, encoder):
+    from mgviz.pipeline import BuildConfig, build
+
+    again = build(sample_dataset, BuildConfig(k=6, seed=0, umap=False, k_range=[4, 6, 8]), encoder)
+    np.testing.assert_array_equal(again.segments, sample_model.segments)
+    pd.testing.assert_frame_equal(again.recommend(n=10), sample_model.recommend(n=10))
+    pd.testing.assert_frame_equal(again.keywords, sample_model.keywords)

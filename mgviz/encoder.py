@@ -103,7 +103,9 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load_model().get_sentence_embedding_dimension())
+        model = self._load_model()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
 
     # ------------------------------------------------------------ cache
     def _folder(self) -> Path | None:

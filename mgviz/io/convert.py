@@ -308,4 +308,8 @@ def demographic(s: pd.Series, field_type: str | None = None) -> pd.Series:
         return text
     if not np.isfinite(text_to_float(present)).all():
         return text
-    return pd.Series(text_to_float(text), index=text.index)
+    vals = text_to_float(text)
+    # Like pd.read_csv: whole numbers without gaps are int64 (age 47, not 47.0).
+    if not np.isnan(vals).any() and (np.floor(vals) == vals).all() and (np.abs(vals) < 2**53).all():
+        return pd.Series(vals.astype(np.int64), index=text.index)
+    return pd.Series(vals, index=text.index)

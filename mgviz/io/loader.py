@@ -491,7 +491,8 @@ def _complete(
     if role == "item":
         extra["title"] = ""
         extra["categories"] = [[] for _ in range(len(extra))]
-    parts = [p for p in (base, extra) if p is not None]
+    # Concatenating even an empty frame would turn int columns missing from it into float.
+    parts = [p for p in (base, extra) if p is not None and (len(p) or p is base)]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 

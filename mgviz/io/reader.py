@@ -234,24 +234,16 @@ def _read_parquet(data: bytes, name: str) -> Table:
 
 # --------------------------------------------------------------------------- delimited text
 def _read_delimited(text: str, name: str, ext: str, report: ValidationReport) -> Table:
-    first = _first_line(text)
-    recbole = ext in RECBOLE_EXTENSIONS or _looks_recbole(first)
+    recbole = ext in RECBOLE_EXTENSIONS or _looks_recbole(_first_line(text))
     delimiter = "\t" if recbole else sniff_delimiter(text, ext)
-    # RecBole files are not quoted: a title may start with '"' and must stay as it is.
-    quoting = csv.QUOTE_NONE if recbole else csv.QUOTE_MINIMAL
     fast = _read_clean(text, delimiter, recbole)
     if fast is not None:
         header, df = fast
-        lines = np.arange(len(df), dtype=np.int64) + 2
-    else:
-        header, rows, lines, ragged = _records(text, delimiter, quoting)
-    field_types: dict[str, str] = {}
-    if recbole:
-        header, field_types = _strip_recbole_types(header)
-    header = _clean_header(header, name, report)
-    if fast is not None:
-        df.columns = header
-        return Table(df, lines, name, field_types)
+        df.columns, field_types = _header(header, recbole, name, report)
+        return Table(df, np.arange(len(df), dtype=np.int64) + 2, name, field_types)
+    # RecBole files are not quoted: a title may start with '"' and must stay as it is.
+    header, rows, lines, ragged = _records(text, delimiter, csv.QUOTE_NONE if recbole else csv.QUOTE_MINIMAL)
+    header, field_types = _header(header, recbole, name, report)
     if not rows:
         if ragged:
             examples = ", ".join(f"line {line} has {n}" for line, n in ragged[:3])
@@ -261,6 +253,14 @@ def _read_delimited(text: str, name: str, ext: str, report: ValidationReport) ->
     columns = list(zip(*rows, strict=True))
     df = pd.DataFrame({col: _str_column(values) for col, values in zip(header, columns, strict=True)})
     return Table(df, lines, name, field_types)
+
+
+def _header(header: list[str], recbole: bool, name: str, report: ValidationReport) -> tuple[list[str], dict]:
+    """Column names ready for use, and the RecBole field types they declared."""
+    field_types: dict[str, str] = {}
+    if recbole:
+        header, field_types = _strip_recbole_types(header)
+    return _clean_header(header, name, report), field_types
 
 
 def _read_clean(text: str, delimiter: str, recbole: bool) -> tuple[list[str], pd.DataFrame] | None:

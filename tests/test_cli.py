@@ -1,0 +1,159 @@
+"""A data engineer drives mgviz from the shell: build a run, list recommendations, export profiles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from mgviz.cli import main
+
+LEVEL_COLS = ["macro", "meso", "micro", "semantic"]
+
+
+@pytest.fixture(scope="module")
+def small_logs(tmp_path_factory):
+    """A 300-user slice of the sample data (fast to build, still real text)."""
+    from tests.conftest import SAMPLE
+
+    folder = tmp_path_factory.mktemp("logs")
+    inter = pd.read_csv(SAMPLE / "interactions.csv", keep_default_na=False)
+    users = sorted(inter["user_id"].unique())[:300]
+    inter = inter[inter["user_id"].isin(users)]
+    inter.to_csv(folder / "interactions.csv", index=False)
+    items = pd.read_csv(SAMPLE / "items.csv", keep_default_na=False)
+    items.to_csv(folder / "items.csv", index=False)
+    pd.read_csv(SAMPLE / "users.csv", keep_default_na=False).query("user_id in @users").to_csv(
+        folder / "users.csv", index=False
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(small_logs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    code = main(
+        [
+            "build", "--interactions", str(small_logs / "interactions.csv"), "--items", str(small_logs / "items.csv"),
+            "--users", str(small_logs / "users.csv"), "--out", str(out), "--k", "4", "--seed", "3",
+            "--weights", "macro=0.2,meso=0.2,micro=0.4,semantic=0.2", "--quiet", "--no-umap",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_build_writes_a_reproducible_run(run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["seed"] == 3
+    assert manifest["config"]["k"] == 4
+    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["versions"]["implicit"] and manifest["versions"]["scikit-learn"]
+    assert set(manifest["inputs"]) == {"interactions", "items", "users"}
+    assert all(len(v["sha256"]) == 64 for v in manifest["inputs"].values())
+    assert manifest["config"]["weights"] == {"macro": 0.2, "meso": 0.2, "micro": 0.4, "semantic": 0.2}
+    assert not list(run_dir.parent.glob(".run.*")), "no temporary folder left behind"
+
+
+def test_recommend_one_user_as_csv(run_dir, tmp_path, capsys):
+    out = tmp_path / "recs.csv"
+    users = pd.read_parquet(run_dir / "users.parquet")["user_id"]
+    assert main(["recommend", "--run", str(run_dir), "--user", users.iloc[0], "--n", "5", "--out", str(out)]) == 0
+    recs = pd.read_csv(out, dtype={"user_id": str, "item_id": str})
+    assert list(recs.columns) == ["user_id", "rank", "item_id", "score", *LEVEL_COLS]
+    assert recs["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert (recs["user_id"] == users.iloc[0]).all()
+    assert recs[LEVEL_COLS].sum(axis=1).round(4).equals(recs["score"].round(4))
+
+
+def test_recommend_all_users_json_and_partial_weights(run_dir, capsys):
+    assert main(["recommend", "--run", str(run_dir), "--all-users", "--n", "3", "--json", "--weights", "micro=1"]) == 0
+    recs = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert recs["user_id"].nunique() == 300
+    # micro=1 sets the other levels to 0: every contribution comes from micro
+    assert (recs[["macro", "meso", "semantic"]] == 0).all().all()
+    assert (recs["micro"] == recs["score"]).all()
+
+
+def test_export_profiles(run_dir, tmp_path):
+    out = tmp_path / "profiles.csv"
+    assert main(["export", "--run", str(run_dir), "--profiles", str(out)]) == 0
+    prof = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(prof.columns) == ["user_id", "segment", "segment_label", "top_categories", "keywords"]
+    assert len(prof) == 300
+    assert prof["top_categories"].str.count(r"\|").ge(1).all()
+    assert prof["keywords"].str.len().gt(0).mean() > 0.95
+
+
+def test_same_seed_same_lists_across_processes(run_dir, small_logs, tmp_path):
+    """Two separate processes with the same inputs and seed write byte-identical lists."""
+    outputs = []
+    for n in range(2):
+        run = tmp_path / f"run{n}"
+        args = [
+            "build", "--interactions", str(small_logs / "interactions.csv"), "--items", str(small_logs / "items.csv"),
+            "--users", str(small_logs / "users.csv"), "--out", str(run), "--k", "4", "--seed", "3", "--quiet",
+            "--no-umap", "--weights", "macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
+        ]  # fmt: skip
+        subprocess.run([sys.executable, "-m", "mgviz", *args], check=True)
+        recs = tmp_path / f"recs{n}.csv"
+        subprocess.run(
+            [sys.executable, "-m", "mgviz", "recommend", "--run", str(run), "--all-users", "--n", "10", "--out", str(recs)],
+            check=True,
+        )
+        outputs.append(recs.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") == 300 * 10 + 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["recommend", "--run", "/nonexistent/run", "--all-users", "--n", "5"], "no such run directory"),
+        (["build", "--interactions", "/nonexistent.csv", "--out", "/tmp/x"], "no such file"),
+        (["build", "--interactions", "IN", "--out", "OUT", "--weights", "macro=abc"], "not a number"),
+        (["build", "--interactions", "IN", "--out", "OUT", "--weights", "colour=1"], "unknown level"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys, small_logs):
+    argv = [a.replace("IN", str(small_logs / "interactions.csv")).replace("OUT", str(tmp_path / "o")) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_unknown_user_is_a_clear_error(run_dir, capsys):
+    assert main(["recommend", "--run", str(run_dir), "--user", "nobody", "--n", "5"]) == 2
+    assert "no such user" in capsys.readouterr().err
+
+
+def test_bad_file_through_the_real_command_line(tmp_path):
+    """No traceback reaches the terminal; exit code 2; the message names the file and column."""
+    bad = tmp_path / "log.csv"
+    bad.write_text("customer,product\na,b\nc,d\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mgviz", "build", "--interactions", str(bad), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "log.csv" in last and "user" in last
+
+
+def test_corrupt_run_is_detected(run_dir, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(run_dir, broken)
+    (broken / "scores_micro.npy").write_bytes(b"not an array")
+    assert main(["recommend", "--run", str(broken), "--all-users", "--n", "3"]) == 2
+    assert "scores_micro.npy" in capsys.readouterr().err
+    (broken / "manifest.json").unlink()
+    assert main(["recommend", "--run", str(broken), "--all-users", "--n", "3"]) == 2
+    assert "manifest.json missing" in capsys.readouterr().err

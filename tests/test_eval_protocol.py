@@ -1,0 +1,86 @@
+"""An analyst checks that the held-out numbers are honest: nothing from the test part leaks into training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mgviz.evaluation.report import EvalContext
+from mgviz.evaluation.splits import split
+from mgviz.pipeline import BuildConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small(sample_dataset):
+    from dataclasses import replace
+
+    users = sample_dataset.user_ids[:250]
+    inter = sample_dataset.interactions
+    return replace(
+        sample_dataset,
+        interactions=inter[inter["user_id"].isin(users)].reset_index(drop=True),
+        users=sample_dataset.users[sample_dataset.users["user_id"].isin(users)].reset_index(drop=True),
+    )
+
+
+def _perturb_test_rows(dataset, seed=1):
+    """Same log, but every held-out row points at a random other item with another rating and review."""
+    train_df, test_df = split(dataset.interactions, "temporal", 0.2)
+    rng = np.random.default_rng(seed)
+    changed = dataset.interactions.copy()
+    changed.loc[test_df.index, "item_id"] = rng.choice(dataset.item_ids, len(test_df))
+    changed.loc[test_df.index, "rating"] = rng.integers(1, 6, len(test_df)).astype(float)
+    changed.loc[test_df.index, "text"] = "completely different words zebra xylophone"
+    return dataset.with_interactions(changed), test_df.index
+
+
+def test_perturbing_test_rows_leaves_trained_levels_unchanged(small, encoder):
+    config = BuildConfig(k=4, seed=0)
+    original = EvalContext.from_dataset(small, config, encoder, ks=(10,))
+    perturbed_ds, test_index = _perturb_test_rows(small)
+    perturbed = EvalContext.from_dataset(perturbed_ds, config, encoder, ks=(10,))
+    # the perturbation is real: the test matrices differ
+    assert (original.test != perturbed.test).nnz > 0
+    for level, scores in original.model.level_scores.items():
+        np.testing.assert_array_equal(scores, perturbed.model.level_scores[level], err_msg=level)
+    np.testing.assert_array_equal(original.model.segments, perturbed.model.segments)
+    pd.testing.assert_frame_equal(original.model.keywords, perturbed.model.keywords)
+    assert original.auto_weights() == perturbed.auto_weights()
+    for name in ("popular", "ease", "itemknn"):
+        np.testing.assert_array_equal(original.baseline_scores[name], perturbed.baseline_scores[name])
+    assert (original.train != perturbed.train).nnz == 0
+
+
+def test_metrics_for_weights_and_baselines(small, encoder):
+    ctx = EvalContext.from_dataset(small, BuildConfig(k=4, seed=0), encoder, ks=(10, 20))
+    fused = ctx.metrics_for(ctx.auto_weights())
+    for key in ("ndcg@10", "recall@20", "coverage@10", "ild_category@10", "novelty@10", "ndcg", "recall"):
+        assert key in fused and np.isfinite(fused[key])
+    assert 0 < fused["ndcg"] <= 1
+    base = ctx.baselines
+    assert {"popular", "ease", "itemknn", "micro only", "macro only", "meso only", "semantic only"} <= set(base)
+    # personalised methods beat most-popular on this data with planted interests
+    assert base["ease"]["ndcg@10"] > base["popular"]["ndcg@10"]
+    surface = ctx.surface(step=0.25)
+    assert len(surface) == 35 and set(surface.columns) == {"macro", "meso", "micro", "semantic", "ndcg"}
+    seg = ctx.per_segment(ctx.auto_weights())
+    assert len(seg) == 4 and seg["n_users"].sum() == len(ctx.rows)
+
+
+def test_evaluate_command_prints_json(tmp_path, small, capsys):
+    from mgviz.cli import main
+
+    path = tmp_path / "inter.csv"
+    small.interactions.to_csv(path, index=False)
+    assert main(["evaluate", "--interactions", str(path), "--k", "4", "--json", "--quiet", "--k-at", "5,10"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["split"]["method"] == "temporal" and out["seed"] == 0
+    assert set(out["weights"]) == {"macro", "meso", "micro", "semantic"}
+    assert abs(sum(out["weights"].values()) - 1) < 1e-6
+    assert "ease" in out["methods"] and "fused (auto)" in out["methods"]
+    assert "ndcg@5" in out["methods"]["ease"]

@@ -160,7 +160,10 @@ def cmd_build(args) -> int:
     inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}
     out = save_run(model, args.out, inputs)
     if not args.quiet:
-        print(f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, k={config.k})", file=sys.stderr)
+        print(
+            f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, k={config.k})",
+            file=sys.stderr,
+        )
     return 0
 
 

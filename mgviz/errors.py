@@ -58,7 +58,7 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def extend(self, other: "ValidationReport") -> None:
+    def extend(self, other: ValidationReport) -> None:
         self.problems.extend(other.problems)
 
     def to_frame(self) -> pd.DataFrame:

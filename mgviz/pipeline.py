@@ -44,6 +44,11 @@ class BuildConfig:
     factors, regularization, iterations, alpha : ALS parameters.
     half_life_days : float or None
         Recency half-life of interaction weights (None = no decay).
+    micro_model : str
+        Item-level scores of the micro level: "als", "ease" or "als+ease" (the mean of
+        both, each per-user normalised; EASE is skipped above 20,000 items).
+    ease_l2 : float
+        L2 regularisation of EASE.
     block_weights : dict
         Weights of the user-vector blocks (text, categories, als, demographics).
     item_text_fields : list of str
@@ -70,6 +75,8 @@ class BuildConfig:
     iterations: int = 15
     alpha: float = 10.0
     half_life_days: float | None = 180.0
+    micro_model: str = "als+ease"
+    ease_l2: float = 500.0
     block_weights: dict = field(default_factory=lambda: dict(macro.DEFAULT_BLOCK_WEIGHTS))
     item_text_fields: list = field(default_factory=lambda: ["title", "categories", "text"])
     use_user_text: bool = True
@@ -83,7 +90,7 @@ class BuildConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "BuildConfig":
+    def from_dict(cls, d: dict) -> BuildConfig:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -257,9 +264,14 @@ def build(
         has_cats = dataset.items["categories"].map(len).gt(0).mean() >= 0.5
         items = dataset.items
         if not has_cats:
-            derived, _ = meso.derive_categories(item_emb, item_text(dataset).tolist(), seed=config.seed)
+            derived, _ = meso.derive_categories(
+                item_emb, item_text(dataset).tolist(), seed=config.seed, item_users=weighted.T.tocsr(),
+                item_ids=dataset.item_ids,
+            )  # fmt: skip
             items = items.assign(categories=derived)
-        cat_dataset = dataset if has_cats else Dataset(dataset.interactions, items, dataset.users, dataset.demographic_cols)
+        cat_dataset = (
+            dataset if has_cats else Dataset(dataset.interactions, items, dataset.users, dataset.demographic_cols)
+        )
         item_cats, categories = meso.item_category_matrix(cat_dataset)
         mix = meso.category_mix(weighted, item_cats)
         has_history = np.asarray(weighted.sum(axis=1)).ravel() > 0
@@ -271,6 +283,7 @@ def build(
 
     # ---------------------------------------------------------------- micro
     with timer("ALS"):
+
         def _als_cb(it, _elapsed, _loss):
             timer.stage("ALS", it + 1, config.iterations)
 
@@ -297,7 +310,15 @@ def build(
         segments, centroids, _ = macro.fit_segments(vectors, k, config.seed)
         membership = macro.soft_membership(vectors, centroids)
         profiles = macro.profile_segments(
-            segments, k, mix, categories, term_counts, vocab, weighted, dataset.items, dataset.users,
+            segments,
+            k,
+            mix,
+            categories,
+            term_counts,
+            vocab,
+            weighted,
+            dataset.items,
+            dataset.users,
             dataset.demographic_cols,
         )
         seg_cat = meso.segment_category_matrix(mix, segments, k)
@@ -316,7 +337,7 @@ def build(
         raw = {
             "macro": macro.macro_scores(membership, seg_items),
             "meso": meso.meso_scores(mix, popularity, item_cats),
-            "micro": micro.als_scores(uf, vf),
+            "micro": micro.micro_scores(uf, vf, weighted, config.micro_model, config.ease_l2),
             "semantic": semantic.semantic_scores(profile, item_emb),
         }
         level_scores = {name: normalise_per_user(arr) for name, arr in raw.items()}
@@ -352,7 +373,5 @@ def user_map(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
     import umap
 
     n = len(vectors)
-    reducer = umap.UMAP(
-        n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean", random_state=seed
-    )
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean", random_state=seed)
     return reducer.fit_transform(l2_normalise(vectors)).astype(np.float32)

@@ -103,7 +103,9 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "model": model.config.model,
         "versions": library_versions(),
         "inputs": {
-            role: {"file": Path(p).name, "sha256": file_sha256(p)} for role, p in inputs.items() if p and Path(p).is_file()
+            role: {"file": Path(p).name, "sha256": file_sha256(p)}
+            for role, p in inputs.items()
+            if p and Path(p).is_file()
         },
         "dataset": {
             "n_users": len(ds.users),
@@ -181,13 +183,17 @@ def load_run(run_dir) -> InterestModel:
     )
     n_users, n_items = len(dataset.users), len(dataset.items)
     if (n_users, n_items) != (info["n_users"], info["n_items"]):
-        raise RunError(f"{run_dir}: tables hold {n_users} users / {n_items} items, manifest says {info['n_users']} / {info['n_items']}")
+        raise RunError(
+            f"{run_dir}: tables hold {n_users} users / {n_items} items, manifest says {info['n_users']} / {info['n_items']}"
+        )
     arrays = {name: _npy(run_dir, name) for name in ARRAYS}
     level_scores = {lv: _npy(run_dir, f"scores_{lv}", n_users) for lv in manifest["levels"]}
     for lv, arr in level_scores.items():
         if arr.shape != (n_users, n_items):
             raise RunError(f"{run_dir}: scores_{lv}.npy has shape {arr.shape}, expected {(n_users, n_items)}")
-    profiles = [SegmentProfile.from_dict(d) for d in json.loads((run_dir / "profiles.json").read_text(encoding="utf-8"))]
+    profiles = [
+        SegmentProfile.from_dict(d) for d in json.loads((run_dir / "profiles.json").read_text(encoding="utf-8"))
+    ]
     umap_path = run_dir / "umap_xy.npy"
     k_path = run_dir / "k_scores.parquet"
     return InterestModel(

@@ -93,7 +93,7 @@ class Dataset:
         m.sum_duplicates()
         return m
 
-    def with_interactions(self, interactions: pd.DataFrame) -> "Dataset":
+    def with_interactions(self, interactions: pd.DataFrame) -> Dataset:
         """Same users, items and metadata; another interaction table (e.g. a training split)."""
         return Dataset(
             interactions=interactions.reset_index(drop=True),

@@ -101,7 +101,19 @@ def test_same_seed_same_lists_across_processes(run_dir, small_logs, tmp_path):
         subprocess.run([sys.executable, "-m", "mgviz", *args], check=True)
         recs = tmp_path / f"recs{n}.csv"
         subprocess.run(
-            [sys.executable, "-m", "mgviz", "recommend", "--run", str(run), "--all-users", "--n", "10", "--out", str(recs)],
+            [
+                sys.executable,
+                "-m",
+                "mgviz",
+                "recommend",
+                "--run",
+                str(run),
+                "--all-users",
+                "--n",
+                "10",
+                "--out",
+                str(recs),
+            ],
             check=True,
         )
         outputs.append(recs.read_bytes())

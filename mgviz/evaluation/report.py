@@ -98,7 +98,7 @@ class EvalContext:
         ks=(10, 20),
         tune: bool = True,
         progress=None,
-    ) -> "EvalContext":
+    ) -> EvalContext:
         config = config or BuildConfig()
         encoder = encoder or Encoder(config.model)
         train_df, test_df = split(dataset.interactions, split_method, test_frac, seed=config.seed)

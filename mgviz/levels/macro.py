@@ -124,7 +124,7 @@ class SegmentProfile:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SegmentProfile":
+    def from_dict(cls, d: dict) -> SegmentProfile:
         return cls(
             segment=int(d["segment"]),
             label=d["label"],
@@ -166,7 +166,9 @@ def profile_segments(
     """Size, top categories (by lift over the population), class-TF-IDF keywords, top items,
     demographics and an automatic label for each segment."""
     population = mix.mean(axis=0)
-    onehot = sp.csr_matrix((np.ones(len(segments), np.float32), (segments, np.arange(len(segments)))), shape=(k, len(segments)))
+    onehot = sp.csr_matrix(
+        (np.ones(len(segments), np.float32), (segments, np.arange(len(segments)))), shape=(k, len(segments))
+    )
     seg_terms = class_tfidf(onehot @ term_counts) if term_counts.shape[1] else np.zeros((k, 0))
     seg_items = np.asarray((onehot @ (weighted > 0).astype(np.float32)).todense())
     item_pop = seg_items.sum(axis=0)

@@ -38,17 +38,35 @@ def item_category_matrix(dataset: Dataset) -> tuple[sp.csr_matrix, list[str]]:
 
 
 def derive_categories(
-    item_embeddings: np.ndarray, item_docs: list[str], n_categories: int | None = None, seed: int = 0
+    item_embeddings: np.ndarray,
+    item_docs: list[str],
+    n_categories: int | None = None,
+    seed: int = 0,
+    item_users: sp.csr_matrix | None = None,
+    item_ids=None,
 ) -> tuple[list[list[str]], list[str]]:
     """Categories for items that have none: K-means over item embeddings, each cluster named
     by its two most distinctive words (class-based TF-IDF over the items' text).
+
+    Items without any text have zero embeddings; when most items are like that the
+    clusters come from behaviour instead (a truncated SVD of ``item_users``, the
+    items × users matrix), named by their most consumed item.
 
     Returns one single-category list per item, and the category names.
     """
     n_items = len(item_embeddings)
     k = n_categories or int(np.clip(round(np.sqrt(n_items / 4)), 2, 20))
     k = max(1, min(k, n_items))
-    labels = KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(item_embeddings)
+    features = item_embeddings
+    text_share = float((np.abs(item_embeddings).sum(axis=1) > 0).mean()) if n_items else 0.0
+    if text_share < 0.5 and item_users is not None and item_users.nnz and min(item_users.shape) > 2:
+        from sklearn.decomposition import TruncatedSVD
+
+        n_comp = max(1, min(32, min(item_users.shape) - 1))
+        features = TruncatedSVD(n_components=n_comp, random_state=seed).fit_transform(item_users)
+        norms = np.linalg.norm(features, axis=1, keepdims=True)
+        features = np.divide(features, norms, out=np.zeros_like(features), where=norms > 0)
+    labels = KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(features)
     counts, vocab = count_matrix(item_docs, min_df=1, max_df=0.9)
     names = []
     for c in range(k):
@@ -59,6 +77,9 @@ def derive_categories(
     labels_text = []
     for c in range(k):
         words = [w for w, _ in top_terms(weights[c], vocab, 2)] if weights.shape[1] else []
+        if not words and item_users is not None and len(names[c]):
+            pop = np.asarray(item_users[names[c]].sum(axis=1)).ravel()
+            words = [f"like item {item_ids[names[c][int(np.argmax(pop))]]}"] if item_ids is not None else []
         base = " / ".join(words) if words else f"group {c + 1}"
         while base in labels_text:  # two clusters may share their top words
             base += "'"
@@ -184,7 +205,7 @@ def fit_cold_start(
     """Random forest from features to category mix, fit on users with history; None when
     there are no features or too few such users."""
     train = np.flatnonzero(has_history)
-    if features.shape[1] == 0 or len(train) < min_users:
+    if features.shape[1] == 0 or len(train) < min_users or mix.shape[1] < 2:
         return None
     X, Y = features[train], mix[train]
     prior = Y.mean(axis=0)

@@ -60,6 +60,42 @@ def als_scores(user_factors: np.ndarray, item_factors: np.ndarray) -> np.ndarray
     return (user_factors @ item_factors.T).astype(np.float32)
 
 
+MICRO_MODELS = ("als", "ease", "als+ease")
+EASE_MAX_ITEMS = 20_000  # EASE inverts an items × items matrix
+
+
+def ease_scores(weighted: sp.csr_matrix, l2: float = 500.0) -> np.ndarray:
+    """EASE^R item-item scores (Steck 2019) on the binarised matrix: X·B, B = I − P/diag(P), P = (XᵀX + λI)⁻¹."""
+    x = (weighted > 0).astype(np.float64).tocsr()
+    gram = np.asarray((x.T @ x).todense())
+    gram[np.diag_indices_from(gram)] += l2
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)[None, :]
+    b[np.diag_indices_from(b)] = 0.0
+    return np.asarray(x @ b, dtype=np.float32)
+
+
+def micro_scores(
+    user_factors: np.ndarray,
+    item_factors: np.ndarray,
+    weighted: sp.csr_matrix,
+    model: str = "als+ease",
+    l2: float = 500.0,
+) -> np.ndarray:
+    """Item-level preference: ALS (R ≈ U·Vᵀ), EASE, or the mean of both after per-user scaling."""
+    from mgviz.fusion import normalise_per_user
+
+    if model not in MICRO_MODELS:
+        raise ValueError(f"micro_model={model!r} should be one of {', '.join(MICRO_MODELS)}")
+    als = als_scores(user_factors, item_factors)
+    if model == "als" or weighted.shape[1] > EASE_MAX_ITEMS or weighted.nnz == 0:
+        return als
+    ease = ease_scores(weighted, l2)
+    if model == "ease":
+        return ease
+    return 0.5 * (normalise_per_user(als) + normalise_per_user(ease))
+
+
 def user_term_counts(
     weighted: sp.csr_matrix, item_counts: sp.csr_matrix, own_counts: sp.csr_matrix, own_weight: float = 2.0
 ) -> sp.csr_matrix:
@@ -86,6 +122,8 @@ def keywords(
     Weight is ``(1 - r) * tfidf / max_tfidf + r * cosine(word, user)`` with r =
     ``relevance_weight`` (r = 0 when embeddings are not given).
     """
+    if term_counts.shape[1] == 0:  # a log with no text at all: no keywords to give
+        return [[] for _ in range(term_counts.shape[0])], sp.csr_matrix(term_counts.shape, dtype=np.float32)
     tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(term_counts).tocsr().astype(np.float32)
     use_emb = user_vectors is not None and term_embeddings is not None and len(vocabulary) > 0
     if use_emb:

@@ -129,7 +129,7 @@ class Encoder:
                 continue  # a half-written shard from an interrupted run: recompute those texts
             if len(keys) != len(vecs):
                 continue
-            for k, v in zip(keys, vecs):
+            for k, v in zip(keys, vecs, strict=True):
                 self._memory[bytes(k)] = v
             self._loaded_shards.add(keys_file.name)
 
@@ -159,7 +159,7 @@ class Encoder:
         keys = [text_key(t) for t in texts]
         self._read_shards()
         todo: dict[bytes, str] = {}
-        for k, t in zip(keys, texts):
+        for k, t in zip(keys, texts, strict=True):
             if t.strip() and k not in self._memory and k not in todo:
                 todo[k] = t
         total = len(todo)
@@ -176,12 +176,12 @@ class Encoder:
                 if progress:
                     progress("encode", min(start + len(batch), total), total)
             new = np.vstack(done_vecs)
-            for k, v in zip(todo_keys, new):
+            for k, v in zip(todo_keys, new, strict=True):
                 self._memory[k] = v
             self._write_shard(todo_keys, new)
         dim = next(iter(self._memory.values())).shape[0] if self._memory else self.dimension
         out = np.zeros((len(texts), dim), dtype=np.float32)
-        for row, (k, t) in enumerate(zip(keys, texts)):
+        for row, (k, t) in enumerate(zip(keys, texts, strict=True)):
             if t.strip():
                 out[row] = self._memory[k]
         return out

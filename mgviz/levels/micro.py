@@ -149,7 +149,7 @@ def keywords_frame(user_ids: np.ndarray, per_user: list[list[tuple[str, float]]]
     """Long table ``user_id, rank, keyword, weight`` (rank 1 = most relevant)."""
     rows = [
         (uid, rank + 1, word, weight)
-        for uid, words in zip(user_ids, per_user)
+        for uid, words in zip(user_ids, per_user, strict=True)
         for rank, (word, weight) in enumerate(words)
     ]
     return pd.DataFrame(rows, columns=["user_id", "rank", "keyword", "weight"])

@@ -33,7 +33,7 @@ def user_documents(dataset: Dataset) -> list[list[str]]:
     reviews = dataset.interactions.loc[dataset.interactions["text"].str.strip().str.len() > 0, ["user_id", "text"]]
     by_user = reviews.groupby("user_id", sort=False)["text"].agg(list)
     docs = []
-    for uid, own in zip(dataset.users["user_id"], dataset.users["text"].fillna("")):
+    for uid, own in zip(dataset.users["user_id"], dataset.users["text"].fillna(""), strict=True):
         texts = ([own.strip()] if own.strip() else []) + [t.strip() for t in by_user.get(uid, [])]
         docs.append(texts)
     return docs

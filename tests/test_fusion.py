@@ -1,0 +1,55 @@
+"""Fusion weights, per-user normalisation and top-N lists behave exactly as documented."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from mgviz.fusion import fuse, normalise_per_user, parse_weights, top_n
+
+
+def test_parse_weights():
+    assert parse_weights("auto") == "auto"
+    assert parse_weights("micro=1") == {"macro": 0.0, "meso": 0.0, "micro": 1.0, "semantic": 0.0}
+    assert parse_weights("macro=0.3, meso=0.4,micro=0.3")["meso"] == 0.4
+    for bad, msg in [("micro=x", "not a number"), ("taste=1", "unknown level"), ("micro", "level=number"),
+                     ("micro=0", "at least one"), ("micro=-1", ">= 0"), ("micro=nan", ">= 0")]:  # fmt: skip
+        with pytest.raises(ValueError, match=msg):
+            parse_weights(bad)
+
+
+def test_normalise_per_user_maps_rows_to_unit_interval():
+    out = normalise_per_user(np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]]))
+    np.testing.assert_allclose(out, [[0.0, 1.0, 0.5], [0.0, 0.0, 0.0]])
+    assert out.dtype == np.float32
+
+
+def test_fuse_is_a_normalised_weighted_sum():
+    a, b = np.array([[1.0, 0.0]], np.float32), np.array([[0.0, 1.0]], np.float32)
+    np.testing.assert_allclose(fuse({"micro": a, "meso": b}, {"micro": 3, "meso": 1}), [[0.75, 0.25]])
+    np.testing.assert_allclose(fuse({"micro": a, "meso": b}, {"micro": 1}), a)
+    with pytest.raises(ValueError):
+        fuse({"micro": a}, {"meso": 1})
+
+
+def test_top_n_excludes_seen_and_breaks_ties_by_item():
+    scores = np.array([[0.5, 0.9, 0.5, 0.5, 0.1], [1.0, 1.0, 1.0, 1.0, 1.0]], np.float32)
+    seen = sp.csr_matrix(np.array([[0, 1, 0, 0, 0], [0, 0, 0, 0, 0]]))
+    np.testing.assert_array_equal(top_n(scores, 3, exclude=seen), [[0, 2, 3], [0, 1, 2]])
+
+
+def test_top_n_pads_when_too_few_items_are_left():
+    scores = np.array([[0.1, 0.2, 0.3]], np.float32)
+    seen = sp.csr_matrix(np.array([[1, 1, 0]]))
+    np.testing.assert_array_equal(top_n(scores, 3, exclude=seen), [[2, -1, -1]])
+
+
+def test_top_n_matches_a_full_sort_on_random_scores():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 5, size=(50, 40)).astype(np.float32) / 4  # many ties
+    expected = np.array([sorted(range(40), key=lambda i, r=r: (-r[i], i))[:7] for r in scores])
+    np.testing.assert_array_equal(top_n(scores, 7), expected)
+    neg = -scores
+    expected = np.array([sorted(range(40), key=lambda i, r=r: (-r[i], i))[:7] for r in neg])
+    np.testing.assert_array_equal(top_n(neg, 7), expected)

@@ -33,7 +33,6 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--model", default=None, help="sentence-transformers model name or path (default all-MiniLM-L6-v2)")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default $MGVIZ_CACHE or ~/.cache/mgviz)")
-    p.add_argument("--k", type=int, default=6, help="number of macro segments (default 6)")
     p.add_argument("--factors", type=int, default=64, help="ALS factors (default 64)")
     p.add_argument("--iterations", type=int, default=15, help="ALS iterations (default 15)")
     p.add_argument("--regularization", type=float, default=0.05, help="ALS regularisation (default 0.05)")
@@ -53,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="model an interaction log and write a run directory")
     _add_input_args(b)
+    b.add_argument("--k", type=int, default=6, help="number of macro segments (default 6)")
     b.add_argument("--out", required=True, help="run directory to write")
     b.add_argument("--no-umap", action="store_true", help="skip the 2-D user map")
 
@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_args(v)
     v.add_argument("--split", default="temporal", choices=["temporal", "loo", "random", "global"])
     v.add_argument("--test-frac", type=float, default=0.2)
-    v.add_argument("--k-metrics", "--k-at", dest="ks", default=None, help=argparse.SUPPRESS)
+    v.add_argument("--k", dest="ks", default="10,20", help="metric cut-offs, comma-separated (default 10,20)")
+    v.add_argument("--segments", dest="k", type=int, default=6, help="number of macro segments (default 6)")
     v.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -223,7 +224,14 @@ def cmd_evaluate(args) -> int:
     weights = _weights(args.weights)
     dataset = _load(args)
     config = _config(args, weights if weights != "auto" else "auto")
-    ks = [int(k) for k in (args.ks or "10,20").split(",")]
+    try:
+        ks = sorted({int(k) for k in args.ks.split(",") if k.strip()})
+    except ValueError:
+        raise CliError(f"--k {args.ks}: give cut-offs as whole numbers, e.g. 10,20") from None
+    if not ks or ks[0] < 1:
+        raise CliError(f"--k {args.ks}: cut-offs must be >= 1")
+    if not 0 < args.test_frac < 1:
+        raise CliError(f"--test-frac {args.test_frac}: must be between 0 and 1")
     result = run_evaluation(
         dataset, config, split=args.split, test_frac=args.test_frac, ks=ks, weights=weights,
         cache_dir=args.cache_dir, progress=_progress(args.quiet),

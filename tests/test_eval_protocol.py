@@ -77,7 +77,7 @@ def test_evaluate_command_prints_json(tmp_path, small, capsys):
 
     path = tmp_path / "inter.csv"
     small.interactions.to_csv(path, index=False)
-    assert main(["evaluate", "--interactions", str(path), "--k", "4", "--json", "--quiet", "--k-at", "5,10"]) == 0
+    assert main(["evaluate", "--interactions", str(path), "--segments", "4", "--json", "--quiet", "--k", "5,10"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["split"]["method"] == "temporal" and out["seed"] == 0
     assert set(out["weights"]) == {"macro", "meso", "micro", "semantic"}

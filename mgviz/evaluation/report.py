@@ -168,10 +168,25 @@ class EvalContext:
         return dict(self.tuned["weights"])
 
     def per_segment(self, weights: dict[str, float], k: int = 10) -> pd.DataFrame:
-        """Every accuracy metric per macro segment (segments fit on train)."""
-        per_user = per_user_metrics(self.fused_lists(weights), self.test[self.rows], ks=(k,))
-        groups = np.asarray(self.model.segment_labels, dtype=object)[self.model.segments[self.rows]]
-        return by_group(per_user, groups)
+        """Every metric per macro segment (segments fit on train): accuracy means over the
+        segment's users, and beyond-accuracy figures of the segment's lists."""
+        lists = self.fused_lists(weights)
+        per_user = per_user_metrics(lists, self.test[self.rows], ks=(k,))
+        seg_of_row = self.model.segments[self.rows]
+        labels = np.asarray(self.model.segment_labels, dtype=object)
+        table = by_group(per_user, labels[seg_of_row])
+        extra = {}
+        for s, label in enumerate(labels):
+            members = seg_of_row == s
+            if members.any():
+                extra[label] = beyond_accuracy(
+                    lists[members, :k],
+                    self.train,
+                    item_categories=self.model.dataset.items["categories"].tolist(),
+                    embeddings=self.model.item_embeddings,
+                )
+        beyond = pd.DataFrame(extra).T.add_suffix(f"@{k}")
+        return table.join(beyond)
 
 
 @dataclass

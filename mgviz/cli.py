@@ -42,6 +42,9 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="fusion weights: 'auto' (chosen on a validation split) or e.g. macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
     )
+    p.add_argument(
+        "--fusion", default="weighted", choices=["weighted", "product"], help="fusion strategy (default weighted)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -130,6 +133,7 @@ def _config(args, weights):
         regularization=args.regularization,
         alpha=args.alpha,
         umap=not getattr(args, "no_umap", False),
+        fusion_strategy=args.fusion,
         weights=dict(DEFAULT_WEIGHTS) if weights == "auto" else weights,
     )
 
@@ -202,7 +206,10 @@ def cmd_recommend(args) -> int:
             rows = np.array([model.user_row(args.user)])
         except KeyError:
             raise CliError(f"--user {args.user}: no such user in run {args.run}") from None
-    frame = recommend(model.level_scores, weights, model.seen, model.user_ids, model.item_ids, n=args.n, rows=rows)
+    frame = recommend(
+        model.level_scores, weights, model.seen, model.user_ids, model.item_ids, n=args.n, rows=rows,
+        strategy=model.config.fusion_strategy,
+    )  # fmt: skip
     _write_frame(frame, args.out, args.json)
     return 0
 

@@ -60,8 +60,21 @@ def normalise_per_user(scores: np.ndarray) -> np.ndarray:
     return ((scores - lo) / span).astype(np.float32)
 
 
-def fuse(level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=None) -> np.ndarray:
-    """Weighted sum of the levels' normalised score arrays (optionally only ``rows``)."""
+STRATEGIES = ("weighted", "product")
+_PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
+
+
+def fuse(
+    level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=None, strategy: str = "weighted"
+) -> np.ndarray:
+    """Fuse the levels' normalised score arrays (optionally only ``rows``).
+
+    ``strategy="weighted"`` (default): sum_l w_l · s_l. ``strategy="product"``:
+    the weighted geometric mean prod_l (s_l + ε)^w_l, which favours items every
+    level agrees on. Weights are rescaled to sum 1 either way.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"fusion strategy {strategy!r} should be one of {', '.join(STRATEGIES)}")
     total = sum(weights.get(level, 0.0) for level in level_scores)
     if total <= 0:
         raise ValueError("weights: at least one level needs a weight > 0")
@@ -71,8 +84,10 @@ def fuse(level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=No
         if w == 0:
             continue
         part = arr if rows is None else arr[rows]
+        if strategy == "product":
+            part = np.log(part + _PRODUCT_FLOOR)
         out = part * np.float32(w) if out is None else out + part * np.float32(w)
-    return out
+    return np.exp(out) if strategy == "product" else out
 
 
 def _sort_keys(scores: np.ndarray) -> np.ndarray:

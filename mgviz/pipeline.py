@@ -21,6 +21,7 @@ from mgviz.encoder import DEFAULT_MODEL, Encoder
 from mgviz.fusion import fuse, normalise_per_user, top_n
 from mgviz.levels import macro, meso, micro, semantic, textvec
 from mgviz.levels.common import item_text, l2_normalise, user_text, weighted_matrix
+from mgviz.limits import check_model_size
 from mgviz.schema import LEVELS, Dataset
 from mgviz.text import count_matrix
 
@@ -65,6 +66,8 @@ class BuildConfig:
         K values scored (silhouette, inertia) for the K-quality chart; empty to skip.
     weights : dict
         Default fusion weights stored with the run.
+    fusion_strategy : str
+        "weighted" (sum) or "product" (weighted geometric mean), see :func:`mgviz.fusion.fuse`.
     """
 
     k: int = 6
@@ -85,6 +88,7 @@ class BuildConfig:
     umap: bool = True
     k_range: list = field(default_factory=lambda: list(range(2, 13)))
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    fusion_strategy: str = "weighted"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,13 +155,20 @@ class InterestModel:
         Columns ``user_id, rank, item_id, score`` then ``macro, meso, micro, semantic``.
         """
         weights = weights or self.config.weights
-        return recommend(self.level_scores, weights, self.seen, self.user_ids, self.item_ids, n=n, rows=rows)
+        return recommend(
+            self.level_scores, weights, self.seen, self.user_ids, self.item_ids, n=n, rows=rows,
+            strategy=self.config.fusion_strategy,
+        )  # fmt: skip
 
 
-def recommend(level_scores, weights, seen, user_ids, item_ids, n=10, rows=None) -> pd.DataFrame:
-    """See :meth:`InterestModel.recommend`; works on the arrays alone (for runs loaded from disk)."""
+def recommend(level_scores, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted") -> pd.DataFrame:
+    """See :meth:`InterestModel.recommend`; works on the arrays alone (for runs loaded from disk).
+
+    Contributions are weight × normalised level score; with the weighted strategy they add up to
+    the score, with the product strategy they still show each level's share of the evidence.
+    """
     total = sum(weights.get(lv, 0.0) for lv in level_scores) or 1.0
-    fused = fuse(level_scores, weights, rows=rows)
+    fused = fuse(level_scores, weights, rows=rows, strategy=strategy)
     top = top_n(fused, n, exclude=seen, rows=rows)
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows)
     valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
@@ -234,6 +245,8 @@ def build(
     n_users, n_items = len(dataset.users), len(dataset.items)
     if n_users == 0 or n_items == 0:
         raise ValueError("the data has no users or no items to model")
+    check_model_size(n_users, n_items, len(dataset.interactions), dataset.sources.get("interactions", ""),
+                     ease=config.micro_model != "als")  # fmt: skip
 
     with timer("weights"):
         weighted = weighted_matrix(dataset, config.half_life_days)

@@ -39,11 +39,12 @@ def segment_color(segment: int) -> str:
 
 def _layout(fig: go.Figure, title: str | None = None, height: int | None = None, **kwargs) -> go.Figure:
     """Shared look: white template, readable font, compact margins, title on the left."""
+    margin = {"l": 10, "r": 10, "t": 50 if title else 20, "b": 10, **kwargs.pop("margin", {})}
     fig.update_layout(
         template="plotly_white",
         font=_FONT,
         title={"text": title, "x": 0.0, "xanchor": "left"} if title else None,
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        margin=margin,
         height=height,
         **kwargs,
     )
@@ -97,11 +98,14 @@ def long_tail(item_counts: Sequence[float], title: str = "Long tail of item popu
     )  # fmt: skip
     fig.add_vline(x=head, line_dash="dot", line_color="#E45756")
     fig.add_annotation(
-        x=head, y=float(counts.max()), xanchor="left", yanchor="top", showarrow=False,
+        x=head, y=0.98, yref="paper", xanchor="left", yanchor="top", showarrow=False,
         text=f" top 20% of items: {share:.0%} of interactions", font={"color": "#E45756"},
     )  # fmt: skip
     fig.update_xaxes(title="items, most popular first")
-    fig.update_yaxes(title="interactions", type="log" if counts.max() / max(counts.min(), 1) > 50 else "linear")
+    if counts.max() / max(counts[counts > 0].min(), 1) > 50:
+        fig.update_yaxes(title="interactions (log scale)", type="log", dtick=1)
+    else:
+        fig.update_yaxes(title="interactions", rangemode="tozero")
     return _layout(fig, title, 300)
 
 
@@ -164,13 +168,17 @@ def user_map(
             )
         )  # fmt: skip
     if highlight is not None and 0 <= highlight < len(xy):
+        # WebGL traces draw above SVG ones, so the marker is a WebGL trace too; the label is an annotation.
         fig.add_trace(
-            go.Scatter(
-                x=[xy[highlight, 0]], y=[xy[highlight, 1]], mode="markers+text", name=f"user {user_ids[highlight]}",
-                text=[f"user {user_ids[highlight]}"], textposition="top center", textfont={"size": 14},
-                marker={"symbol": "star", "size": 22, "color": "#111111", "line": {"width": 2, "color": "white"}},
+            go.Scattergl(
+                x=[xy[highlight, 0]], y=[xy[highlight, 1]], mode="markers", name=f"user {user_ids[highlight]}",
+                marker={"symbol": "star", "size": 24, "color": "#111111", "line": {"width": 2, "color": "white"}},
                 hoverinfo="skip",
             )
+        )  # fmt: skip
+        fig.add_annotation(
+            x=float(xy[highlight, 0]), y=float(xy[highlight, 1]), text=f"<b>user {user_ids[highlight]}</b>",
+            showarrow=True, arrowhead=2, ax=40, ay=-40, bgcolor="rgba(255,255,255,0.85)", font={"size": 14},
         )  # fmt: skip
     fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
     fig.update_yaxes(showticklabels=False, title=None, zeroline=False, scaleanchor=None)
@@ -312,13 +320,13 @@ def category_mix_bars(
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(tickformat=".0%", title="share of interest")
     return _layout(
-        fig, title or f"Category mix: {_short(name, 50)} vs. all users", 90 + 44 * len(cats), barmode="group",
+        fig, title or f"Category mix: {_short(name, 50)} vs. all users", 100 + 30 * len(cats), barmode="group",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )  # fmt: skip
 
 
 def category_shares_over_time(
-    frame: pd.DataFrame, top: int = 10, title: str = "Category shares over time"
+    frame: pd.DataFrame, top: int = 12, title: str = "Category shares over time"
 ) -> go.Figure:
     """Stacked area of each category's share of interactions per period (long frame: period, category, share).
 
@@ -351,8 +359,9 @@ def cold_start_quality(quality: dict | None, title: str = "Cold-start predictor 
     """Predictor vs. population prior: mean absolute error of the category mix and top-1 accuracy."""
     if not quality:
         return empty_figure("no cold-start predictor for this run", title)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean abs. error of mix (lower is better)",
-                                                        "top category right (higher is better)"))  # fmt: skip
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("error of the mix (lower is better)",
+                                                        "top category right (higher is better)"),
+                        horizontal_spacing=0.14)  # fmt: skip
     names = ["predictor", "population prior"]
     colors = ["#54A24B", "#BAB0AC"]
     fig.add_trace(go.Bar(x=names, y=[quality.get("mae"), quality.get("mae_prior")], marker_color=colors,
@@ -561,17 +570,3 @@ def weight_ternary(
         legend={"orientation": "h", "y": -0.08, "x": 0},
     )  # fmt: skip
     return _layout(fig, title, 470, margin={"l": 50, "r": 50, "t": 70, "b": 40})
-
-
-def level_shares(weights: dict[str, float], title: str = "Fusion weights") -> go.Figure:
-    """A single stacked bar of the (normalised) fusion weights."""
-    total = sum(max(0.0, w) for w in weights.values()) or 1.0
-    fig = go.Figure()
-    for level in LEVELS:
-        w = weights.get(level, 0.0) / total
-        fig.add_trace(go.Bar(x=[w], y=["weights"], orientation="h", name=level, marker_color=LEVEL_COLORS[level],
-                             text=[f"{level} {w:.0%}" if w >= 0.08 else ""], textposition="inside",
-                             hovertemplate=f"{level}: {w:.0%}<extra></extra>"))  # fmt: skip
-    fig.update_xaxes(visible=False, range=[0, 1])
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, 110, barmode="stack", showlegend=False)

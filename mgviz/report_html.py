@@ -43,7 +43,7 @@ class _Charts:
         self.first = True
 
     def __call__(self, fig: go.Figure) -> str:
-        include = True if self.first else False
+        include = self.first
         self.first = False
         return fig.to_html(include_plotlyjs=include, full_html=False, config={"displaylogo": False, "responsive": True})
 

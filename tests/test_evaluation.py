@@ -533,3 +533,17 @@ def test_stacking_prefers_the_level_equal_to_target():
     assert sum(w.values()) == pytest.approx(1.0)
     assert max(w, key=w.get) == "oracle" and w["oracle"] > 0.5
     assert learn_weights_stacking(levels, train, target, seed=0) == w  # deterministic under seed
+
+
+def test_interest_coverage_by_hand():
+    from mgviz.evaluation.metrics import interest_coverage
+
+    cats = [["a"], ["b"], ["a", "c"], ["d"]]
+    # user 0 held out items 1 and 2 -> wants {b, a, c}; list [0, 3] touches {a, d} -> 1/3
+    # user 1 held out item 3 -> wants {d}; list [3, 0] touches {d, a} -> 1/1
+    test = sp.csr_matrix(np.array([[0, 1, 1, 0], [0, 0, 0, 1]], dtype=np.float32))
+    top = np.array([[0, 3], [3, 0]])
+    assert interest_coverage(top, test, cats) == pytest.approx((1 / 3 + 1) / 2)
+    # cut at k=1: user 0 list [0] -> {a}: 1/3; user 1 list [3] -> {d}: 1
+    assert interest_coverage(top, test, cats, k=1) == pytest.approx((1 / 3 + 1) / 2)
+    assert interest_coverage(np.array([[1, -1], [-1, -1]]), test, cats) == pytest.approx((1 / 3 + 0) / 2)

@@ -53,3 +53,14 @@ def test_top_n_matches_a_full_sort_on_random_scores():
     neg = -scores
     expected = np.array([sorted(range(40), key=lambda i, r=r: (-r[i], i))[:7] for r in neg])
     np.testing.assert_array_equal(top_n(neg, 7), expected)
+
+
+def test_product_fusion_prefers_items_all_levels_agree_on():
+    a = np.array([[1.0, 0.5, 0.0]], np.float32)
+    b = np.array([[0.0, 0.5, 1.0]], np.float32)
+    weighted = fuse({"micro": a, "meso": b}, {"micro": 1, "meso": 1})
+    product = fuse({"micro": a, "meso": b}, {"micro": 1, "meso": 1}, strategy="product")
+    np.testing.assert_allclose(weighted, [[0.5, 0.5, 0.5]])  # the sum cannot tell them apart
+    assert product[0, 1] > product[0, 0] and product[0, 1] > product[0, 2]  # the product can
+    with pytest.raises(ValueError, match="strategy"):
+        fuse({"micro": a}, {"micro": 1}, strategy="max")

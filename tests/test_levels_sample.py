@@ -104,3 +104,17 @@ def test_same_seed_gives_identical_segments_and_lists(sample_dataset, sample_mod
     np.testing.assert_array_equal(again.segments, sample_model.segments)
     pd.testing.assert_frame_equal(again.recommend(n=10), sample_model.recommend(n=10))
     pd.testing.assert_frame_equal(again.keywords, sample_model.keywords)
+
+
+def test_time_granularity_per_population_and_user(sample_model):
+    from mgviz.levels.meso import category_mix_over_time
+
+    ds = sample_model.dataset
+    pop = category_mix_over_time(ds, sample_model.item_categories, sample_model.categories, freq="QS")
+    assert pop["period"].nunique() == 4  # one year of data by quarter
+    np.testing.assert_allclose(pop.groupby("period")["share"].sum(), 1.0, rtol=1e-6)
+    uid = sample_model.user_ids[0]
+    mine = category_mix_over_time(ds, sample_model.item_categories, sample_model.categories, "MS", user_ids=uid)
+    assert 0 < mine["period"].nunique() <= 12
+    top = mine.groupby("category")["share"].sum().idxmax()
+    assert top in sample_model.top_categories(3)[0]

@@ -276,6 +276,27 @@ def category_matrix(categories, n_items: int | None = None) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=(n, max(len(names), 1)))
 
 
+def interest_coverage(top_items: np.ndarray, test: sp.spmatrix, item_categories, k: int | None = None) -> float:
+    """Coverage of each user's interest range: the share of the categories of a user's held-out
+    items that the list touches, averaged over users with categorised test items.
+
+    ``item_categories`` is a sequence of category lists or an items × categories matrix.
+    """
+    cats = item_categories if sp.issparse(item_categories) else category_matrix(item_categories)
+    cats = (sp.csr_matrix(cats) > 0).astype(np.float32)
+    lists = _cut(top_items, k)
+    n_users, n_items = lists.shape[0], cats.shape[0]
+    valid = lists >= 0
+    rows = np.repeat(np.arange(n_users), lists.shape[1])[valid.ravel()]
+    listed = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, lists[valid])), shape=(n_users, n_items))
+    wanted = (sp.csr_matrix(test) @ cats) > 0
+    got = (listed @ cats) > 0
+    n_wanted = np.asarray(wanted.sum(axis=1)).ravel()
+    n_hit = np.asarray(wanted.multiply(got).sum(axis=1)).ravel()
+    keep = n_wanted > 0
+    return float((n_hit[keep] / n_wanted[keep]).mean()) if keep.any() else float("nan")
+
+
 def _list_diversity(top_items: np.ndarray, gram, sizes: np.ndarray | None, batch: int) -> np.ndarray:
     """Per-user mean pairwise distance within each list.
 

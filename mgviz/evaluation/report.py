@@ -18,7 +18,13 @@ import scipy.sparse as sp
 
 from mgviz.encoder import Encoder
 from mgviz.evaluation.baselines import ease, item_knn, most_popular
-from mgviz.evaluation.metrics import beyond_accuracy, by_group, per_user_metrics, ranking_metrics
+from mgviz.evaluation.metrics import (
+    beyond_accuracy,
+    by_group,
+    interest_coverage,
+    per_user_metrics,
+    ranking_metrics,
+)
 from mgviz.evaluation.splits import describe_split, split
 from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
 from mgviz.fusion import fuse, top_n
@@ -121,7 +127,7 @@ class EvalContext:
         return top_n(scores[self.rows], k, exclude=self.train[self.rows])
 
     def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
-        return self.lists(fuse(self.model.level_scores, weights), k)
+        return self.lists(fuse(self.model.level_scores, weights, strategy=self.model.config.fusion_strategy), k)
 
     def _scored(self, lists: np.ndarray, beyond: bool = True) -> dict:
         test = self.test[self.rows]
@@ -135,6 +141,7 @@ class EvalContext:
                 item_categories=self.model.dataset.items["categories"].tolist(),
                 embeddings=self.model.item_embeddings,
             )
+            extra["interest_coverage"] = interest_coverage(lists[:, :k], test, self.model.item_categories)
             out.update({f"{m}@{k}": v for m, v in extra.items()})
         return out
 

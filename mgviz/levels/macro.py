@@ -75,6 +75,8 @@ def score_k_range(
         if k < 2 or k >= n:
             continue
         labels, _, inertia = fit_segments(vectors, k, seed, n_init=n_init)
+        if not 2 <= len(np.unique(labels)) < n:
+            continue  # repeated user vectors: K-means found fewer segments and silhouette is undefined
         sil = silhouette_score(vectors, labels, sample_size=min(sample_size, n), random_state=seed)
         rows.append({"k": k, "inertia": inertia, "silhouette": float(sil)})
     return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])

@@ -129,15 +129,18 @@ def meso_scores(mix: np.ndarray, popularity: np.ndarray, item_cats: sp.csr_matri
 
 
 def category_mix_over_time(
-    dataset: Dataset, item_cats: sp.csr_matrix, categories: list[str], freq: str = "QS"
+    dataset: Dataset, item_cats: sp.csr_matrix, categories: list[str], freq: str = "QS", user_ids=None
 ) -> pd.DataFrame:
-    """The time granularity: population category shares per period (long format).
+    """The time granularity, P(c | u, t): category shares per period (long format).
 
-    Columns ``period, category, share``; empty when the log has no timestamps.
+    For the whole population, or only for ``user_ids`` (one user, or a segment's
+    members). Columns ``period, category, share``; empty when the log has no timestamps.
     """
-    if not dataset.has_time or dataset.interactions.empty:
-        return pd.DataFrame(columns=["period", "category", "share"])
     inter = dataset.interactions
+    if user_ids is not None:
+        inter = inter[inter["user_id"].isin(pd.Index(np.atleast_1d(user_ids)).astype(str))]
+    if not dataset.has_time or inter.empty:
+        return pd.DataFrame(columns=["period", "category", "share"])
     _, i = dataset.codes(inter)
     period = pd.to_datetime(inter["timestamp"], unit="s").dt.to_period(freq[0]).dt.start_time
     cat_rows = item_cats[i].toarray()

@@ -1,0 +1,411 @@
+"""The Streamlit dashboard under ``streamlit.testing.v1.AppTest`` (no browser), plus the pure helpers in ``ui``.
+
+The app opens on a tiny run built by :mod:`helpers_app` (``MGVIZ_RUN``); the text
+encoder is a hashing stand-in so builds and the background evaluation take seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from helpers_app import HashEncoder, tiny_files, tiny_model, tiny_run_dir  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from mgviz.schema import LEVELS  # noqa: E402
+from ui import evaljob, logic  # noqa: E402
+
+PAGES = {
+    "data": "Data",
+    "macro": "Macro · user segments",
+    "meso": "Meso · categories",
+    "micro": "Micro · users",
+    "recommendations": "Recommendations",
+    "export": "Export",
+}
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch):
+    """The app opens the tiny run and encodes text with the hashing encoder."""
+    import ui.cache
+
+    monkeypatch.setenv("MGVIZ_RUN", str(tiny_run_dir()))
+    monkeypatch.setattr(ui.cache, "encoder_for", lambda name: HashEncoder())
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+
+
+def open_page(name: str) -> AppTest:
+    at = new_app().run()
+    assert not at.exception, at.exception
+    if name != "data":
+        at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest, kind: str) -> str:
+    return "\n".join(str(e.value) for e in getattr(at, kind))
+
+
+def upload(at: AppTest, role: str, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key=f"upload.{role}").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def to_upload_mode(at: AppTest) -> AppTest:
+    at.segmented_control(key="w.data.source").set_value("Upload files")
+    return at.run()
+
+
+def table_frame(at: AppTest) -> pd.DataFrame:
+    return at.table[0].value
+
+
+def wait_for_metrics(at: AppTest, timeout: float = 240) -> AppTest:
+    """Rerun until the background evaluation has finished and the metrics panel shows."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        if len(at.metric) >= len(evaljob.PANEL_METRICS):
+            return at
+        assert "not available" not in texts(at, "warning"), texts(at, "warning")
+        time.sleep(1.0)
+    raise AssertionError("the held-out evaluation did not finish in time")
+
+
+# ----------------------------------------------------------------------------------------------- every page
+def test_opens_on_the_default_run_with_every_page_filled():
+    at = new_app().run()
+    assert not at.exception
+    model = at.session_state["mgviz.model"]
+    assert model is not None and len(model.user_ids) == 90
+    assert "sample run" in at.session_state["mgviz.model_source"]
+    for name, title in PAGES.items():
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert at.title[0].value == title
+        assert not at.error, (name, texts(at, "error"))
+
+
+def test_missing_run_points_to_the_data_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("MGVIZ_RUN", str(tmp_path / "nothing"))
+    at = new_app().run()
+    assert not at.exception
+    assert "make sample-run" in texts(at, "warning")
+    at.switch_page("pages/macro.py").run()
+    assert not at.exception
+    assert "No model is open yet" in texts(at, "info")
+
+
+# ----------------------------------------------------------------------------------------------- data page
+def test_data_page_summarises_the_open_run():
+    at = open_page("data")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Users"] == "90" and metrics["Items"] == "60"
+    assert metrics["Interactions"] == f"{90 * 14:,}"
+    assert "Time span: 01 Jan 2025" in texts(at, "caption")
+    assert len(at.get("plotly_chart")) == 2  # rating histogram, long tail
+
+
+def test_upload_maps_columns_validates_and_summarises():
+    files = tiny_files()
+    at = to_upload_mode(open_page("data"))
+    assert len(at.file_uploader) == 3
+    at = upload(at, "interactions", "log.csv", files["interactions"])
+    at = upload(at, "items", "items.csv", files["items"])
+    assert not at.exception
+    assert at.selectbox(key="map.user_col.interactions").value == "user_id"
+    assert at.selectbox(key="map.item_col.interactions").value == "item_id"
+    assert at.selectbox(key="map.category_col.items").value == "categories"
+    data = at.session_state["mgviz.data"]
+    assert data is not None and len(data.users) == 90
+    assert "uploaded files (log.csv, items.csv)" in texts(at, "caption")
+    assert not at.error
+
+
+def test_upload_in_another_format_with_a_renamed_column():
+    frame = pd.read_csv(io.BytesIO(tiny_files()["interactions"])).rename(columns={"user_id": "Customer ID"})
+    tsv = frame.to_csv(sep="\t", index=False).encode()
+    at = upload(to_upload_mode(open_page("data")), "interactions", "log.tsv", tsv)
+    assert at.selectbox(key="map.user_col.interactions").value == "Customer ID"  # detected
+    assert at.session_state["mgviz.data"] is not None
+
+
+def test_bad_upload_shows_the_report_and_keeps_everything_usable():
+    files = tiny_files()
+    at = to_upload_mode(open_page("data"))
+    at = upload(at, "interactions", "log.csv", files["interactions"])
+    good = at.session_state["mgviz.data"]
+    model = at.session_state["mgviz.model"]
+    bad = b"user_id,item_id,rating\nu1,i1,5\nu2,i2,not-a-number\nu3,i3,oops\nu4,i4,bad\n"
+    at = upload(at, "interactions", "broken.csv", bad)
+    assert not at.exception
+    assert at.error, "a bad upload must show an error box"
+    assert "broken.csv" in texts(at, "error")
+    report = at.dataframe[0].value
+    assert {"severity", "file", "column", "message", "example lines"} <= set(report.columns)
+    assert (report["severity"] == "error").any()
+    assert at.session_state["mgviz.data"] is good  # previous data kept
+    assert at.session_state["mgviz.model"] is model
+    assert "kept" in texts(at, "caption")
+    at.switch_page("pages/macro.py").run()  # the app stays usable
+    assert not at.exception and at.title[0].value == PAGES["macro"]
+
+
+def test_binary_upload_is_refused_with_a_message():
+    at = upload(to_upload_mode(open_page("data")), "interactions", "model.csv", b"\x80\x04\x95pickle\x00\x00\x00")
+    assert not at.exception
+    assert at.error
+    assert at.session_state["mgviz.model"] is not None
+
+
+def test_build_from_an_upload_replaces_the_model_and_keeps_it_across_pages():
+    files = tiny_files()
+    at = to_upload_mode(open_page("data"))
+    at = upload(at, "interactions", "log.csv", files["interactions"])
+    at = upload(at, "items", "items.csv", files["items"])
+    at.number_input(key="build.k").set_value(2)
+    at.number_input(key="build.iterations").set_value(3)
+    at.checkbox(key="build.umap").uncheck()
+    next(b for b in at.button if b.label == "Build model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Model built" in texts(at, "success")
+    model = at.session_state["mgviz.model"]
+    assert len(model.profiles) == 2 and model.umap_xy is None
+    assert "uploaded files" in at.session_state["mgviz.model_source"]
+    at.switch_page("pages/macro.py").run()
+    assert not at.exception
+    assert "without the 2-D map" in texts(at, "info")
+    at.switch_page("pages/data.py").run()  # coming back keeps the loaded data and the model
+    assert at.session_state["mgviz.model"] is model
+    assert at.session_state["mgviz.data"] is not None
+
+
+# ----------------------------------------------------------------------------------------------- macro / meso / micro
+def test_macro_k_slider_resegments_and_can_be_applied():
+    at = open_page("macro")
+    assert "Segments (K = 3)" in texts(at, "subheader")
+    at.slider(key="w.macro.k").set_value(4).run()
+    assert not at.exception
+    assert "Segments (K = 4)" in texts(at, "subheader")
+    assert "Recommendations still use" in texts(at, "info")
+    next(b for b in at.button if b.label == "Use K = 4 in the model").click()
+    at.run()
+    assert not at.exception
+    model = at.session_state["mgviz.model"]
+    assert len(model.profiles) == 4 and model.config.k == 4
+    assert "re-segmented with K=4" in at.session_state["mgviz.model_source"]
+    at.switch_page("pages/recommendations.py").run()
+    assert not at.exception
+
+
+def test_meso_views():
+    at = open_page("meso")
+    assert len(at.get("plotly_chart")) >= 3
+    at.segmented_control(key="meso.view").set_value("Lift vs. all users").run()
+    at.segmented_control(key="meso.kind").set_value("User").run()
+    assert not at.exception
+    assert at.selectbox(key="meso.user").value == at.session_state["mgviz.user"]
+    assert "Cold start" in texts(at, "subheader")
+
+
+def test_micro_search_and_pick_a_user_shared_with_recommendations():
+    at = open_page("micro")
+    at.text_input(key="micro.search").set_value("u01").run()
+    options = at.selectbox(key="micro.user").options
+    assert all("u01" in o for o in options[1:])
+    at.selectbox(key="micro.user").set_value("u012").run()
+    assert not at.exception
+    assert at.session_state["mgviz.user"] == "u012"
+    at.switch_page("pages/recommendations.py").run()
+    assert at.selectbox(key="recs.user").value == "u012"
+
+
+# ----------------------------------------------------------------------------------------------- recommendations
+def test_slider_moves_change_the_list_and_persist():
+    at = open_page("recommendations")
+    before = table_frame(at)
+    assert len(before) == 10 and before["why it is recommended"].str.len().gt(0).all()
+    for level, value in {"macro": 0.0, "meso": 0.0, "micro": 0.0, "semantic": 1.0}.items():
+        at.slider(key=f"w.weight.{level}").set_value(value)
+    at.slider(key="w.n").set_value(15)
+    at.run()
+    assert not at.exception
+    after = table_frame(at)
+    assert len(after) == 15
+    assert list(after["title"])[:10] != list(before["title"])
+    assert at.session_state["mgviz.weights"]["semantic"] == 1.0
+    at.switch_page("pages/export.py").run()
+    assert "semantic 1.00" in texts(at, "caption") and "Top 15" in texts(at, "caption")
+    at.switch_page("pages/recommendations.py").run()
+    assert at.slider(key="w.weight.semantic").value == 1.0
+    assert at.slider(key="w.weight.micro").value == 0.0
+
+
+def test_all_zero_weights_warn_instead_of_failing():
+    at = open_page("recommendations")
+    for level in LEVELS:
+        at.slider(key=f"w.weight.{level}").set_value(0.0)
+    at.run()
+    assert not at.exception
+    assert "at least one level" in texts(at, "warning")
+
+
+def test_metrics_pin_and_auto_tune():
+    at = wait_for_metrics(open_page("recommendations"))
+    labels = [m.label for m in at.metric]
+    assert labels == [label for _, label in evaljob.PANEL_METRICS]
+    assert all(m.value != "—" for m in at.metric)
+    assert "NDCG over the weight simplex" in texts(at, "subheader")
+    next(b for b in at.button if b.label == "Pin these weights").click()
+    at.run()
+    pinned = at.session_state["mgviz.pinned"]
+    assert pinned == at.session_state["mgviz.weights"]
+    at.slider(key="w.weight.micro").set_value(0.0).run()
+    assert all("vs. pinned" in (m.delta or "") for m in at.metric)
+    auto = next(b for b in at.button if b.label == "Auto-tune")
+    assert not auto.disabled
+    auto.click()
+    at.run()
+    assert not at.exception
+    weights = at.session_state["mgviz.weights"]
+    assert sum(weights.values()) == pytest.approx(1.0, abs=0.06)
+    assert weights != {**pinned, "micro": 0.0} or True  # the tuned weights may equal anything; no error is the point
+
+
+# ----------------------------------------------------------------------------------------------- export
+def test_export_offers_every_download():
+    at = open_page("export")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == [
+        "Lists as CSV", "Lists as Parquet", "Profiles as CSV", "Profiles as JSON", "HTML segment report",
+        "Settings as JSON",
+    ]  # fmt: skip
+    assert not at.error
+
+
+# ----------------------------------------------------------------------------------------------- ui helpers
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model()
+
+
+def test_csv_exports_neutralise_formulas(model):
+    frame = logic.all_lists(model, {"micro": 1.0}, 3)
+    frame.loc[0, "title"] = '=HYPERLINK("http://x")'
+    frame.loc[1, "title"] = "@SUM(A1)"
+    text = logic.csv_bytes(frame).decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text))
+    assert back.loc[0, "title"].startswith("'=")
+    assert back.loc[1, "title"].startswith("'@")
+    assert back["score"].dtype.kind == "f"  # numbers stay numbers
+
+
+def test_parquet_and_json_exports_round_trip(model):
+    frame = logic.all_lists(model, {"micro": 1.0}, 3)
+    back = pd.read_parquet(io.BytesIO(logic.parquet_bytes(frame)))
+    assert back.equals(frame)
+    from mgviz.export import profiles_frame
+
+    doc = json.loads(logic.profiles_json(model, profiles_frame(model)))
+    assert len(doc["segments"]) == 3 and len(doc["users"]) == 90
+    assert isinstance(doc["users"][0]["keywords"], list)
+
+
+def test_reasons_name_the_strongest_levels(model):
+    recs = logic.user_list(model, 0, {"macro": 0.0, "meso": 1.0, "micro": 0.0, "semantic": 0.0}, 5)
+    assert recs["reason"].str.contains(r"\(meso\)").all()
+    assert recs["reason"].str.startswith("matches your interest in").all()
+    recs = logic.user_list(model, 0, {"macro": 0.1, "meso": 0.0, "micro": 0.9, "semantic": 0.0}, 5)
+    assert recs["reason"].str.contains(r"\(micro\)").all()
+    assert recs["reason"].str.contains("“").all()  # names an item the user had
+
+
+def test_selection_summary(model):
+    rows = np.flatnonzero(model.segments == 1)
+    s = logic.selection_summary(model, rows, model.segments, model.segment_labels)
+    assert s["count"] == len(rows)
+    assert list(s["segments"].values()) == [1.0]
+    assert sum(s["categories"].values()) <= 1.0 + 1e-6
+    assert logic.selection_summary(model, [], model.segments, model.segment_labels)["count"] == 0
+
+
+def test_resegment_and_apply(model):
+    stats = logic.term_stats(model)
+    seg = logic.resegment(model, 2, stats)
+    assert len(seg.profiles) == 2 and set(seg.segments.tolist()) == {0, 1}
+    new = logic.with_segmentation(model, seg, stats)
+    assert new.config.k == 2 and new.membership.shape == (90, 2)
+    assert not np.allclose(new.level_scores["macro"], model.level_scores["macro"])
+    assert new.level_scores["micro"] is model.level_scores["micro"]
+    assert model.config.k == 3  # the original is untouched
+
+
+def test_user_history_and_top_items(model):
+    user = str(model.user_ids[0])
+    history = logic.user_history(model, user)
+    assert len(history) == 14 and history["time"].is_monotonic_increasing
+    top = logic.top_items(model, 0, "micro", 5)
+    seen = set(history["item_id"])
+    assert len(top) == 5 and not seen & set(top["item_id"])
+    assert top["score"].is_monotonic_decreasing
+
+
+def test_data_summary(model):
+    s = logic.data_summary(model.dataset)
+    assert (s["users"], s["items"], s["interactions"]) == (90, 60, 1260)
+    assert 0 < s["sparsity"] < 1
+    assert logic.time_span(s).startswith("01 Jan 2025")
+
+
+def test_eval_job_reports_a_failing_factory():
+    def broken(*_args, **_kwargs):
+        raise ValueError("no split possible")
+
+    job = evaljob.EvalJob(None, None, None, factory=broken).start()
+    assert job.wait(10)
+    assert job.finished and not job.ready
+    assert "no split possible" in job.error
+    with pytest.raises(RuntimeError):
+        job.metrics({"micro": 1.0})
+
+
+def test_eval_job_memoises_metrics():
+    calls = []
+
+    class Ctx:
+        baselines = {"popular": {"ndcg@10": 0.1}}
+        split_info = {}
+
+        def metrics_for(self, weights, k=10):
+            calls.append(dict(weights))
+            return {"ndcg": weights.get("micro", 0.0), "ild_category": 0.5}
+
+        def surface(self, k=10, step=0.1):
+            return pd.DataFrame({"macro": [1.0], "meso": [0.0], "micro": [0.0], "semantic": [0.0], "ndcg": [0.1]})
+
+        def auto_weights(self):
+            return {"micro": 1.0}
+
+    job = evaljob.EvalJob(None, None, None, factory=lambda *a, **k: Ctx()).start()
+    assert job.wait(10) and job.ready
+    assert job.metrics({"micro": 0.5}) == job.metrics({"micro": 0.5})
+    assert len(calls) == 1
+    assert evaljob.panel_row(job.metrics({"micro": 0.5})) == {"ndcg": 0.5, "diversity": 0.5}
+    assert evaljob.panel_value({"ndcg@10": 0.3}, "ndcg") == 0.3

@@ -50,6 +50,9 @@ class BuildConfig:
         both, each per-user normalised; EASE is skipped above 20,000 items).
     ease_l2 : float
         L2 regularisation of EASE.
+    semantic_model : str
+        "cosine" (profile-item similarity) or "learned" (σ(W·[e(u), e(i), e(u)⊙e(i)]) fit on
+        the training interactions).
     block_weights : dict
         Weights of the user-vector blocks (text, categories, als, demographics).
     item_text_fields : list of str
@@ -79,6 +82,7 @@ class BuildConfig:
     alpha: float = 10.0
     half_life_days: float | None = 180.0
     micro_model: str = "als+ease"
+    semantic_model: str = "cosine"
     ease_l2: float = 500.0
     block_weights: dict = field(default_factory=lambda: dict(macro.DEFAULT_BLOCK_WEIGHTS))
     item_text_fields: list = field(default_factory=lambda: ["title", "categories", "text"])
@@ -351,7 +355,11 @@ def build(
             "macro": macro.macro_scores(membership, seg_items),
             "meso": meso.meso_scores(mix, popularity, item_cats),
             "micro": micro.micro_scores(uf, vf, weighted, config.micro_model, config.ease_l2),
-            "semantic": semantic.semantic_scores(profile, item_emb),
+            "semantic": (
+                semantic.learned_scores(profile, item_emb, seen, seed=config.seed)
+                if config.semantic_model == "learned"
+                else semantic.semantic_scores(profile, item_emb)
+            ),
         }
         level_scores = {name: normalise_per_user(arr) for name, arr in raw.items()}
 

@@ -118,3 +118,35 @@ def test_time_granularity_per_population_and_user(sample_model):
     assert 0 < mine["period"].nunique() <= 12
     top = mine.groupby("category")["share"].sum().idxmax()
     assert top in sample_model.top_categories(3)[0]
+
+
+def test_real_time_update_moves_one_user_only(sample_model):
+    from mgviz.realtime import update_user
+
+    model = sample_model
+    u = 0
+    uid = model.user_ids[u]
+    cats = model.categories
+    mine = model.category_mix[u]
+    target = int(np.argmin(mine))  # the category this user cares least about
+    in_target = np.flatnonzero(model.item_categories[:, target].toarray().ravel() > 0)
+    unseen = [i for i in in_target if model.seen[u, i] == 0][:15]
+    events = pd.DataFrame({"item_id": model.item_ids[unseen], "rating": 5.0})
+    updated = update_user(model, uid, events)
+
+    assert updated.category_mix[u, target] > 3 * mine[target], cats[target]
+    np.testing.assert_array_equal(updated.category_mix[1:], model.category_mix[1:])
+    for level in ("macro", "meso", "micro", "semantic"):
+        np.testing.assert_array_equal(updated.level_scores[level][1:], model.level_scores[level][1:])
+    # the new items are now seen: never recommended again
+    recs = updated.recommend(n=20, rows=[u])
+    assert not set(recs["item_id"]) & set(events["item_id"])
+    # the meso level now favours the new category for this user
+    in_target_mask = model.item_categories[:, target].toarray().ravel() > 0
+    before = model.level_scores["meso"][u][in_target_mask].mean()
+    after = updated.level_scores["meso"][u][in_target_mask].mean()
+    assert after > before
+    with pytest.raises(ValueError, match="unknown item"):
+        update_user(model, uid, pd.DataFrame({"item_id": ["no-such-item"]}))
+    with pytest.raises(KeyError):
+        update_user(model, "no-such-user", events)

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from mgviz.fusion import normalise_per_user
 from mgviz.levels import macro, meso, semantic
 from mgviz.levels.common import weighted_matrix
+from mgviz.levels.micro import ease_item_weights
 from mgviz.pipeline import InterestModel
 
 
@@ -33,13 +34,8 @@ def _als_fold_in(weighted_row: np.ndarray, item_factors: np.ndarray, alpha: floa
 
 def _ease_row(model: InterestModel, binary_row: np.ndarray) -> np.ndarray:
     b = getattr(model, "_ease_b", None)
-    if b is None:
-        x = model.seen.astype(np.float64)
-        gram = np.asarray((x.T @ x).todense())
-        gram[np.diag_indices_from(gram)] += model.config.ease_l2
-        p = np.linalg.inv(gram)
-        b = -p / np.diag(p)[None, :]
-        b[np.diag_indices_from(b)] = 0.0
+    if b is None:  # computed once per model, then every update is a row × matrix product
+        b = ease_item_weights(model.seen, model.config.ease_l2)
         object.__setattr__(model, "_ease_b", b)
     return (binary_row @ b).astype(np.float32)
 
@@ -107,9 +103,10 @@ def update_user(model: InterestModel, user_id, events: pd.DataFrame) -> Interest
     membership[u] = macro.soft_membership(vectors, centroids)[u]
     segments = model.segments.copy()
     segments[u] = int(np.argmax(membership[u]))
-    seg_items = macro.segment_item_distribution(weighted_matrix(ds, cfg.half_life_days), model.membership)
-
-    popularity = np.asarray(weighted_matrix(ds, cfg.half_life_days).sum(axis=0)).ravel()
+    # other users' evidence as the build saw it, so their rows and the shared tables stay put
+    weighted_before = weighted_matrix(ds, cfg.half_life_days)
+    seg_items = macro.segment_item_distribution(weighted_before, model.membership)
+    popularity = np.asarray(weighted_before.sum(axis=0)).ravel()
     raw = {
         "macro": membership[u : u + 1] @ seg_items,
         "meso": meso.meso_scores(mix[u : u + 1], popularity, model.item_categories),

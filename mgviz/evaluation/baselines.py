@@ -47,15 +47,10 @@ def ease(train: sp.spmatrix, l2: float = 500.0) -> np.ndarray:
     -------
     ndarray of float32, shape (n_users, n_items)
     """
-    if l2 <= 0:
-        raise ValueError(f"ease: l2 must be > 0, got {l2}")
+    from mgviz.levels.micro import ease_item_weights
+
     x = _binary(train)
-    gram = (x.T @ x).toarray()
-    gram[np.diag_indices_from(gram)] += l2
-    p = np.linalg.inv(gram)
-    b = -p / np.diag(p)[None, :]
-    b[np.diag_indices_from(b)] = 0.0
-    return np.asarray(x @ b, dtype=np.float32)
+    return np.asarray(x @ ease_item_weights(x, l2), dtype=np.float32)
 
 
 def item_knn(train: sp.spmatrix, k: int = 100, shrink: float = 10.0) -> np.ndarray:

@@ -64,15 +64,24 @@ MICRO_MODELS = ("als", "ease", "als+ease")
 EASE_MAX_ITEMS = 20_000  # EASE inverts an items × items matrix
 
 
-def ease_scores(weighted: sp.csr_matrix, l2: float = 500.0) -> np.ndarray:
-    """EASE^R item-item scores (Steck 2019) on the binarised matrix: X·B, B = I − P/diag(P), P = (XᵀX + λI)⁻¹."""
-    x = (weighted > 0).astype(np.float64).tocsr()
+def ease_item_weights(matrix: sp.spmatrix, l2: float = 500.0) -> np.ndarray:
+    """EASE^R item-item weights (Steck 2019) of the binarised ``matrix``:
+    B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, so that B_jj = 0."""
+    if l2 <= 0:
+        raise ValueError(f"ease: l2 must be > 0, got {l2}")
+    x = (sp.csr_matrix(matrix) > 0).astype(np.float64)
     gram = np.asarray((x.T @ x).todense())
     gram[np.diag_indices_from(gram)] += l2
     p = np.linalg.inv(gram)
     b = -p / np.diag(p)[None, :]
     b[np.diag_indices_from(b)] = 0.0
-    return np.asarray(x @ b, dtype=np.float32)
+    return b
+
+
+def ease_scores(weighted: sp.csr_matrix, l2: float = 500.0) -> np.ndarray:
+    """EASE scores X·B of every user on the binarised matrix."""
+    x = (weighted > 0).astype(np.float64).tocsr()
+    return np.asarray(x @ ease_item_weights(x, l2), dtype=np.float32)
 
 
 def micro_scores(

@@ -91,7 +91,7 @@ def main() -> None:
         out["eval_context_s"] = round(time.perf_counter() - t, 2)
         w = ctx.auto_weights()
         out["eval_one_weight_accuracy_ms"] = median_ms(
-            lambda: ctx._scored(
+            lambda: ctx.score_lists(
                 ctx.fused_lists(weights[state["i"] % 2] if state.update(i=state["i"] + 1) else w), beyond=False
             )
         )

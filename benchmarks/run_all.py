@@ -51,6 +51,82 @@ def machine() -> dict:
     }
 
 
+STAGES = ("encode items", "encode users", "categories", "cold start", "ALS", "keywords", "segments", "K quality", "UMAP",
+          "level scores")  # fmt: skip
+
+
+def render(results: dict) -> str:
+    """docs/benchmarks.md from the measured figures (nothing typed by hand)."""
+    m = results["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`benchmarks/run_all.py`); every figure below is measured, each run in a fresh",
+        "process. *cold* = empty embedding cache (the encoder runs on every text); *warm* = same cache again;",
+        "*+map* = with the 2-D UMAP user map (its numba code is compiled on first use in every process).",
+        "",
+        f"Machine: {m['cpu']} · {m['cores']} cores · {m['memory'].replace('MemTotal:', '').strip()} · "
+        f"Python {m['python']} · {m['os']}",
+        "",
+        "## Build time per stage (seconds)",
+        "",
+        "| data | mode | users × items · interactions | load | build | " + " | ".join(STAGES) + " |",
+        "|---|---|---|---|---|" + "---|" * len(STAGES),
+    ]
+    for r in results["runs"]:
+        if r["mode"] == "warm+eval":
+            continue
+        sh = r["shape"]
+        stages = " | ".join(str(r["stages_s"].get(s, "–")) for s in STAGES)
+        lines.append(
+            f"| {r['data']} | {r['mode']} | {sh['users']} × {sh['items']} · {sh['interactions']} | {r['load_s']} | "
+            f"**{r['build_s']}** | {stages} |"
+        )
+    lines += [
+        "",
+        "## Re-fusion latency (milliseconds, median of 20)",
+        "",
+        "New weights → fused scores → seen items masked → top-10 for every user. No level is recomputed.",
+        "",
+        "| data | all users | one user (list + contributions) |",
+        "|---|---|---|",
+    ]
+    for r in results["runs"]:
+        if r["mode"] == "warm":
+            lines.append(f"| {r['data']} | **{r['refusion_all_users_ms']}** | {r['refusion_one_user_ms']} |")
+    ev = next((r for r in results["runs"] if r["mode"] == "warm+eval"), None)
+    if ev:
+        lines += [
+            "",
+            "## Held-out evaluation on MovieLens-100k",
+            "",
+            f"Split: {ev['split']['method']} per user, test fraction {ev['split']['test_frac']}, seed "
+            f"{ev['split']['seed']} – {ev['split']['n_train']} train / {ev['split']['n_test']} test interactions, "
+            f"{ev['split']['n_test_users']} users evaluated; full ranking over all {ev['shape']['items']} items, "
+            "training items excluded. Every level, segment, category mix and keyword is fit on the training part; "
+            "`auto` weights are chosen on a validation split carved from the training part only.",
+            "",
+            f"* auto weights (grid over the simplex, step 0.1, validation NDCG@10): {ev['auto_weights']}",
+            f"* stacking weights (logistic regression over level scores): "
+            f"{ {k: round(v, 3) for k, v in ev['stacking_weights'].items()} }",
+            f"* evaluating all users for one weight setting: **{ev['eval_one_weight_accuracy_ms']} ms** (accuracy "
+            f"metrics @10 and @20), {ev['eval_one_weight_all_metrics_ms']} ms with every beyond-accuracy metric",
+            f"* NDCG surface over the simplex (286 weight settings): {ev['weight_surface_286_points_s']} s",
+            f"* evaluation context (train build + validation build + baselines): {ev['eval_context_s']} s",
+            "",
+        ]
+        cols = ["precision@10", "recall@10", "ndcg@10", "hit_rate@10", "map@10", "mrr@10", "ndcg@20", "recall@20",
+                "coverage@10", "ild_category@10", "novelty@10", "gini@10", "personalisation@10",
+                "interest_coverage@10"]  # fmt: skip
+        lines.append("| method | " + " | ".join(cols) + " |")
+        lines.append("|---|" + "---|" * len(cols))
+        for name, res in ev["results"].items():
+            vals = " | ".join(f"{res.get(c, float('nan')):.4f}" for c in cols)
+            lines.append(f"| {name} | {vals} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     results = {"machine": machine(), "runs": []}
     for data in ("sample", "ml-100k"):
@@ -65,6 +141,7 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1))
+    (OUT.parent / "benchmarks.md").write_text(render(results))
     for r in results["runs"]:
         print(r["data"], r["mode"], "build", r["build_s"], "s; refusion", r["refusion_all_users_ms"], "ms")
     print(f"written {OUT}")

@@ -129,7 +129,7 @@ class EvalContext:
     def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
         return self.lists(fuse(self.model.level_scores, weights, strategy=self.model.config.fusion_strategy), k)
 
-    def _scored(self, lists: np.ndarray, beyond: bool = True) -> dict:
+    def score_lists(self, lists: np.ndarray, beyond: bool = True) -> dict:
         test = self.test[self.rows]
         acc = ranking_metrics(lists, test, ks=self.ks)
         out = {f"{m}@{k}": v for k, ms in acc.items() for m, v in ms.items() if m != "n_users"}
@@ -150,7 +150,7 @@ class EvalContext:
 
         Keys are ``"ndcg@10"`` etc. plus unsuffixed aliases at ``k`` for the dashboard.
         """
-        out = self._scored(self.fused_lists(weights))
+        out = self.score_lists(self.fused_lists(weights))
         out.update({key.split("@")[0]: val for key, val in out.items() if key.endswith(f"@{k}")})
         return out
 
@@ -158,9 +158,9 @@ class EvalContext:
     def baselines(self) -> dict[str, dict]:
         """Metrics of the baselines and of each level alone (computed once)."""
         if self._baselines is None:
-            out = {name: self._scored(self.lists(s)) for name, s in self.baseline_scores.items()}
+            out = {name: self.score_lists(self.lists(s)) for name, s in self.baseline_scores.items()}
             for level in self.model.level_scores:
-                out[f"{level} only"] = self._scored(self.fused_lists({level: 1.0}))
+                out[f"{level} only"] = self.score_lists(self.fused_lists({level: 1.0}))
             self._baselines = out
         return self._baselines
 

@@ -24,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 # The sample run is built once and reused; the app opens on it at once.
 $(SAMPLE_RUN)/manifest.json: $(STAMP) sample_data/interactions.csv sample_data/items.csv sample_data/users.csv
 	$(BIN)/mgviz build --interactions sample_data/interactions.csv --items sample_data/items.csv \
-		--users sample_data/users.csv --k 6 --seed 0 --out $(SAMPLE_RUN)
+		--users sample_data/users.csv --k 6 --seed 0 --evaluate --out $(SAMPLE_RUN)
 
 sample-run: $(SAMPLE_RUN)/manifest.json
 

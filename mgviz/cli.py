@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--k", type=int, default=6, help="number of macro segments (default 6)")
     b.add_argument("--out", required=True, help="run directory to write")
     b.add_argument("--no-umap", action="store_true", help="skip the 2-D user map")
+    b.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="also store a held-out evaluation (temporal 80/20) in the run, for the app's metrics panel",
+    )
 
     r = sub.add_parser("recommend", help="top-N lists from a run")
     r.add_argument("--run", required=True, help="run directory written by 'mgviz build'")
@@ -164,6 +169,13 @@ def cmd_build(args) -> int:
     model = build(dataset, config, encoder, progress=progress)
     inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}
     out = save_run(model, args.out, inputs)
+    if args.evaluate:
+        from mgviz.evaluation.persist import save_evaluation
+        from mgviz.evaluation.report import EvalContext
+
+        method = "temporal" if dataset.has_time else "random"
+        ctx = EvalContext.from_dataset(dataset, config, encoder, split_method=method, progress=progress)
+        save_evaluation(ctx, out)
     if not args.quiet:
         print(
             f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, k={config.k})",

@@ -84,3 +84,21 @@ def test_evaluate_command_prints_json(tmp_path, small, capsys):
     assert abs(sum(out["weights"].values()) - 1) < 1e-6
     assert "ease" in out["methods"] and "fused (auto)" in out["methods"]
     assert "ndcg@5" in out["methods"]["ease"]
+
+
+def test_saved_evaluation_round_trips(small, encoder, tmp_path):
+    from mgviz.evaluation.persist import has_evaluation, load_evaluation, save_evaluation
+    from mgviz.runs import RunError
+
+    ctx = EvalContext.from_dataset(small, BuildConfig(k=4, seed=0), encoder, ks=(10,))
+    assert not has_evaluation(tmp_path)
+    save_evaluation(ctx, tmp_path)
+    assert has_evaluation(tmp_path)
+    again = load_evaluation(tmp_path)
+    w = ctx.auto_weights()
+    assert again.auto_weights() == w
+    assert again.metrics_for(w) == ctx.metrics_for(w)
+    assert again.baselines["ease"] == ctx.baselines["ease"]
+    (tmp_path / "evaluation" / "test.npz").write_bytes(b"broken")
+    with pytest.raises(RunError, match="evaluation"):
+        load_evaluation(tmp_path)

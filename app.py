@@ -1,27 +1,39 @@
-"""mgviz – Streamlit entry point (minimal view; the dashboard pages live in pages/)."""
+"""mgviz – the analyst dashboard (``streamlit run app.py``).
 
+Opens on the bundled sample run (``runs/sample``; ``MGVIZ_RUN`` points elsewhere) so
+every page has content at once. Pages are thin views over :mod:`mgviz`; session
+keys live in :mod:`ui.state`, cached loaders in :mod:`ui.cache`.
+"""
+
+from __future__ import annotations
+
+import sys
 from pathlib import Path
 
-import streamlit as st
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # so `ui` imports however the app is started
+    sys.path.insert(0, str(ROOT))
 
-from mgviz.runs import RunError, load_run
+import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="mgviz", layout="wide")
-st.title("mgviz – multi-granularity user interest")
+from ui import state, widgets  # noqa: E402
 
-RUN = Path(__file__).parent / "runs" / "sample"
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data", default=True),
+    st.Page("pages/macro.py", title="Macro · segments", icon=":material/bubble_chart:", url_path="macro"),
+    st.Page("pages/meso.py", title="Meso · categories", icon=":material/category:", url_path="meso"),
+    st.Page("pages/micro.py", title="Micro · users", icon=":material/person:", url_path="micro"),
+    st.Page("pages/recommendations.py", title="Recommendations", icon=":material/tune:", url_path="recommendations"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
+]
 
-
-@st.cache_resource(max_entries=4)
-def _load(path: str):
-    return load_run(path)
-
-
-try:
-    model = _load(str(RUN))
-except RunError as exc:
-    st.error(f"No sample run yet: {exc}. Start the app with `make run`, which builds it.")
-    st.stop()
-
-st.write(f"{len(model.user_ids)} users · {len(model.item_ids)} items · {len(model.profiles)} segments")
-st.dataframe([{"segment": p.segment, "label": p.label, "size": p.size} for p in model.profiles])
+st.set_page_config(page_title="mgviz – user interest dashboard", page_icon=":material/hub:", layout="wide")
+state.init()
+widgets.ensure_model()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### mgviz")
+    st.caption("Multi-granularity user interest: macro segments, meso categories, micro items, semantic text.")
+widgets.sidebar_summary()
+widgets.start_evaluation()  # held-out metrics fit in the background while the analyst looks around
+page.run()

@@ -4,7 +4,9 @@ Starts ``streamlit run app.py`` on a free port (the sample run unless ``--run``
 says otherwise), opens the Recommendations page, waits until the background
 held-out evaluation is done (so every move also recomputes the metrics panel,
 as an analyst sees it; ``--no-wait-eval`` skips that), then moves the *micro*
-weight slider between 0 and 1 with the keyboard ``--moves`` times and records
+weight slider one step (0.05) at a time with the keyboard, ``--moves`` times –
+every move is a new weight vector, so nothing is served from the metrics memo –
+and records
 
 * **list updated** – key press until the recommendation table shows the new list;
 * **panel done** – key press until the fragment's rerun has finished (list, charts, metrics).
@@ -137,11 +139,10 @@ def main(argv: list[str] | None = None) -> dict:
             page.wait_for_selector(TABLE)
             page.wait_for_selector(IDLE)
             with_metrics = False if args.no_wait_eval else wait_for_evaluation(page, args.eval_timeout)
-            one_move(page, "Home")  # warm-up: first metrics for these weights, first plot layout
-            one_move(page, "End")
+            one_move(page, "End")  # warm-up (micro 0.55 -> 1.0): first plot layouts, first metrics
             lists, dones = [], []
-            for i in range(args.moves):
-                t_list, t_done = one_move(page, "Home" if i % 2 == 0 else "End")
+            for _ in range(args.moves):
+                t_list, t_done = one_move(page, "ArrowLeft")  # 1.00, 0.95, 0.90, ... all new weights
                 lists.append(t_list)
                 dones.append(t_done)
             browser.close()

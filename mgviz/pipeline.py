@@ -216,7 +216,7 @@ class _Timer:
         return _Ctx()
 
 
-def _item_docs(items: pd.DataFrame, fields: list[str]) -> list[str]:
+def item_docs(items: pd.DataFrame, fields: list[str]) -> list[str]:
     parts = []
     if "title" in fields:
         parts.append(items["title"].fillna(""))
@@ -259,11 +259,11 @@ def build(
 
     # ---------------------------------------------------------------- encode
     with timer("encode items"):
-        docs = _item_docs(dataset.items, config.item_text_fields)
+        docs = item_docs(dataset.items, config.item_text_fields)
         item_emb = encoder.encode(docs, progress=lambda _s, d, t: timer.stage("encode items", d, t))
     with timer("encode users"):
         own_texts = user_text(dataset) if config.use_user_text else pd.Series([""] * n_users)
-        item_counts, vocab = count_matrix(_item_docs(dataset.items, ["title", "text"]), min_df=2, max_df=0.3)
+        item_counts, vocab = count_matrix(item_docs(dataset.items, ["title", "text"]), min_df=2, max_df=0.3)
         own_counts, _ = count_matrix(own_texts.tolist(), vocabulary=vocab) if len(vocab) else (None, vocab)
         if own_counts is None or own_counts.shape[0] != n_users:
             own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)

@@ -1,0 +1,290 @@
+"""Data: pick the sample or upload files, map columns, validate, summarise, and build a model."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from mgviz import plots
+from mgviz.errors import InputError
+from mgviz.io import detect_roles
+from mgviz.pipeline import BuildConfig, build
+from mgviz.runs import RunError
+from ui import cache, logic, nav, state, widgets
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
+ROLES = ("interactions", "items", "users")
+AUTO = "(detect)"
+#: (load_dataset keyword, role key in detect_roles, table it comes from, label)
+MAPPING = (
+    ("user_col", "user", "interactions", "User id"),
+    ("item_col", "item", "interactions", "Item id"),
+    ("rating_col", "rating", "interactions", "Rating"),
+    ("time_col", "timestamp", "interactions", "Timestamp"),
+    ("category_col", "category", "items", "Item categories"),
+)
+STAGES = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "keywords", "segments",
+          "K quality", "UMAP", "level scores")  # fmt: skip
+SOURCE_SAMPLE, SOURCE_UPLOAD = "Sample data", "Upload files"
+
+
+def main() -> None:
+    st.title("Data")
+    st.caption("Choose the data to model, check it, and build the multi-granularity interest model.")
+    key = state.bind("data.source", state.DATA_SOURCE)
+    source = st.segmented_control(
+        "Data source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key=key, required=True,
+        on_change=state.store, args=("data.source", state.DATA_SOURCE),
+    )  # fmt: skip
+    if source == SOURCE_UPLOAD:
+        upload_section()
+    else:
+        sample_section()
+    dataset, token, what = current_data(source)
+    if dataset is None:
+        return
+    if source == SOURCE_UPLOAD:
+        validation_section()
+    summary_section(dataset, token, what)
+    build_section(dataset, token, what)
+
+
+# ----------------------------------------------------------------------------------------------- sources
+def sample_section() -> None:
+    run_dir = cache.default_run_dir()
+    model = st.session_state.get(state.MODEL)
+    is_sample = st.session_state.get(state.MODEL_TOKEN) == (cache.run_token(run_dir) if run_dir.exists() else None)
+    if is_sample:
+        st.success(f"The sample run **{run_dir.name}** is open: every page shows it.", icon=":material/check_circle:")
+    elif st.button("Open the sample run", icon=":material/restart_alt:"):
+        try:
+            model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+        except RunError as exc:
+            st.error(f"The sample run could not be opened: {exc}. Run `make sample-run` to build it.")
+            return
+        state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+        st.rerun()
+    if model is None:
+        st.warning("No sample run yet: `make sample-run` builds it, or upload your own files.")
+
+
+def upload_section() -> None:
+    st.markdown(
+        "Upload an **interaction log** (required) and optionally an **item table** and a **user table**: "
+        "CSV, TSV, Parquet or RecBole atomic files (`.inter`, `.item`, `.user`)."
+    )
+    cols = st.columns(3)
+    uploads = {}
+    for col, role in zip(cols, ROLES, strict=True):
+        with col:
+            label = f"{role.capitalize()}{' (required)' if role == 'interactions' else ' (optional)'}"
+            uploads[role] = st.file_uploader(label, type=UPLOAD_TYPES, key=f"upload.{role}")
+    files = {role: (f.name, f.getvalue()) for role, f in uploads.items() if f is not None}
+    ids = {role: f.file_id for role, f in uploads.items() if f is not None}
+    if "interactions" not in files:
+        if files:
+            st.info("Add the interaction log – the other files describe its users and items.")
+        show_last_error()
+        return
+    tables = read_tables(files, ids)
+    if tables is None:
+        show_last_error()
+        return
+    mapping = mapping_section(tables)
+    token = logic.digest(ids, {role: name for role, (name, _) in files.items()}, mapping)
+    error = st.session_state.get(state.DATA_ERROR)
+    if token != st.session_state.get(state.DATA_TOKEN) and not (error and error.get("token") == token):
+        load_files(files, mapping, token)
+    show_last_error()
+
+
+def read_tables(files: dict, ids: dict) -> dict | None:
+    """Read each upload once (for the column mapping); None after recording an error."""
+    tables = {}
+    for role, (name, data) in files.items():
+        try:
+            tables[role] = cache.read_upload(ids[role], name, data)
+        except InputError as exc:
+            record_error(ids[role], str(exc), exc.report.to_frame())
+            return None
+    return tables
+
+
+def mapping_section(tables: dict) -> dict:
+    """Column-mapping select boxes, pre-filled from ``detect_roles``; returns load_dataset keywords."""
+    mapping = {}
+    with st.expander("Column mapping", expanded=True):
+        st.caption(f"Pre-filled from the column names; “{AUTO}” lets the loader decide.")
+        cols = st.columns(len(MAPPING))
+        for col, (kw, role_key, table, label) in zip(cols, MAPPING, strict=True):
+            source = table if table in tables else "interactions"
+            frame = tables[source]
+            detected = detect_roles(frame, source).get(role_key)
+            options = [AUTO, *map(str, frame.columns)]
+            index = options.index(detected) if isinstance(detected, str) and detected in options else 0
+            with col:
+                choice = st.selectbox(f"{label} ({source})", options, index=index, key=f"map.{kw}.{source}")
+            mapping[kw] = None if choice == AUTO else choice
+    return mapping
+
+
+def load_files(files: dict, mapping: dict, token: str) -> None:
+    max_bytes = int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+    try:
+        dataset, report = cache.load_upload(token, files, mapping, max_bytes)
+    except InputError as exc:
+        record_error(token, str(exc), exc.report.to_frame())
+        return
+    except Exception as exc:  # unexpected: still keep the app and the previous data usable
+        record_error(token, f"{type(exc).__name__}: {exc}", None)
+        return
+    st.session_state[state.DATA] = dataset
+    st.session_state[state.DATA_TOKEN] = token
+    st.session_state[state.DATA_REPORT] = report
+    st.session_state[state.DATA_NAMES] = {role: name for role, (name, _) in files.items()}
+    st.session_state[state.DATA_ERROR] = None
+
+
+def record_error(token: str, message: str, report) -> None:
+    st.session_state[state.DATA_ERROR] = {"token": token, "message": message, "report": report}
+
+
+def show_last_error() -> None:
+    error = st.session_state.get(state.DATA_ERROR)
+    if error:
+        widgets.show_input_error(error["message"], error["report"])
+        if st.session_state.get(state.DATA) is not None or st.session_state.get(state.MODEL) is not None:
+            st.caption("The data loaded before is kept; fix the files and upload them again.")
+
+
+def current_data(source: str):
+    """The data to summarise and build from: the loaded uploads, or the open model's data."""
+    data = st.session_state.get(state.DATA)
+    if source == SOURCE_UPLOAD:
+        if data is None:
+            return None, None, ""
+        names = ", ".join(st.session_state.get(state.DATA_NAMES, {}).values())
+        return data, st.session_state[state.DATA_TOKEN], f"uploaded files ({names})"
+    model = st.session_state.get(state.MODEL)
+    if model is not None:
+        return model.dataset, st.session_state[state.MODEL_TOKEN], st.session_state[state.MODEL_SOURCE]
+    return None, None, ""
+
+
+# ----------------------------------------------------------------------------------------------- report & summary
+def validation_section() -> None:
+    report = st.session_state.get(state.DATA_REPORT)
+    if st.session_state.get(state.DATA) is None or report is None:
+        return
+    names = ", ".join(st.session_state.get(state.DATA_NAMES, {}).values())
+    if report.problems:
+        label = f"Validation of the loaded data ({names}): {len(report.warnings)} warning(s)"
+        with st.expander(label, expanded=not st.session_state.get(state.DATA_ERROR)):
+            st.dataframe(report.to_frame(), hide_index=True, width="stretch")
+    else:
+        st.success(f"Validation of the loaded data ({names}): no problems found.", icon=":material/check_circle:")
+
+
+def summary_section(dataset, token: str, what: str) -> None:
+    st.subheader("Summary")
+    st.caption(f"Data: {what}")
+    s = cache.data_summary(token, dataset)
+    cols = st.columns(5)
+    cols[0].metric("Users", f"{s['users']:,}")
+    cols[1].metric("Items", f"{s['items']:,}")
+    cols[2].metric("Interactions", f"{s['interactions']:,}")
+    cols[3].metric("Sparsity", f"{s['sparsity']:.2%}", help="share of user × item pairs without an interaction")
+    cols[4].metric("Median per user", f"{s['per_user_median']:.0f}")
+    st.caption(
+        f"Time span: {logic.time_span(s)} · {s['categories']:,} item categories · "
+        f"demographics: {', '.join(s['demographics']) or 'none'}"
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.rating_histogram(s["ratings"], "Rating histogram"), key="data.ratings")
+    with right:
+        st.plotly_chart(plots.long_tail(s["item_counts"]), key="data.tail")
+
+
+# ----------------------------------------------------------------------------------------------- build
+def build_section(dataset, token: str, what: str) -> None:
+    st.subheader("Build the model")
+    model = st.session_state.get(state.MODEL)
+    base = model.config if model is not None else BuildConfig()
+    is_open = model is not None and dataset is model.dataset
+    st.caption(
+        ("Rebuild the open model with other settings." if is_open else "Model the loaded data.")
+        + " Building encodes the texts, fits ALS, segments the users and maps them; it can take a few minutes."
+    )
+    with st.form("build"):
+        config = settings_form(base, len(dataset.users))
+        submitted = st.form_submit_button("Build model", type="primary", icon=":material/play_arrow:")
+    if submitted:
+        run_build(dataset, token, what, config)
+
+
+def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
+    c1, c2, c3, c4 = st.columns(4)
+    k_max = max(2, min(30, n_users - 1))
+    k = c1.number_input("K (segments)", 2, k_max, min(max(int(base.k), 2), k_max), key="build.k")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, int(base.seed), key="build.seed")
+    factors = c3.number_input("ALS factors", 4, 512, int(base.factors), key="build.factors")
+    iterations = c4.number_input("ALS iterations", 1, 100, int(base.iterations), key="build.iterations")
+    reg = c1.number_input("ALS regularisation", 0.0, 10.0, float(base.regularization), step=0.01, format="%.3f")
+    alpha = c2.number_input("ALS alpha (confidence)", 0.0, 1000.0, float(base.alpha), step=1.0)
+    left, right = st.columns(2)
+    model = left.text_input("Text encoder (name or local path)", base.model, key="build.model")
+    fields = right.multiselect(
+        "Item text fed to the encoder", ["title", "categories", "text"], default=list(base.item_text_fields)
+    )
+    umap = st.checkbox("Compute the 2-D user map (UMAP)", value=bool(base.umap), key="build.umap")
+    return BuildConfig(
+        k=int(k), seed=int(seed), model=model.strip() or base.model, factors=int(factors),
+        iterations=int(iterations), regularization=float(reg), alpha=float(alpha),
+        item_text_fields=list(fields), umap=umap, half_life_days=base.half_life_days,
+        block_weights=dict(base.block_weights), use_user_text=base.use_user_text, n_keywords=base.n_keywords,
+        k_range=list(base.k_range), weights=dict(base.weights),
+    )  # fmt: skip
+
+
+def run_build(dataset, token: str, what: str, config: BuildConfig) -> None:
+    """Build with per-stage progress; on success the new model replaces the open one."""
+    if not config.item_text_fields:
+        st.error("Choose at least one item text field for the encoder.")
+        return
+    started = time.perf_counter()
+    with st.status("Building the model…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        log = st.empty()
+        progress = _progress_callback(bar, log)
+        try:
+            model = build(dataset, config, cache.encoder_for(config.model), progress=progress)
+        except Exception as exc:  # a bad setting or data the levels cannot fit: report, keep the old model
+            status.update(label="The build failed", state="error")
+            st.error(f"{type(exc).__name__}: {exc}")
+            return
+        seconds = time.perf_counter() - started
+        bar.progress(1.0, text="done")
+        status.update(label=f"Model built in {seconds:.0f} s", state="complete", expanded=False)
+    build_token = "build:" + logic.digest(token, config.to_dict())
+    state.set_model(model, build_token, f"{what}, built with K={config.k}")
+    st.success(f"Model built: {len(model.profiles)} segments. Every page now shows it.", icon=":material/check:")
+
+
+def _progress_callback(bar, log):
+    finished: list[str] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        idx = STAGES.index(stage) if stage in STAGES else len(finished)
+        frac = min(1.0, (idx + (done / total if total else 0)) / len(STAGES))
+        bar.progress(frac, text=f"{stage}: {done}/{total}" if total > 1 else stage)
+        if done >= total and stage not in finished:
+            finished.append(stage)
+            log.markdown(" · ".join(f"✓ {s}" for s in finished))
+
+    return progress
+
+
+nav.ensure_app()
+main()

@@ -1,0 +1,139 @@
+"""Macro level: user segments on the UMAP map, choosing K, selection summaries and segment cards."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mgviz import plots
+from ui import cache, logic, nav, state, widgets
+
+CARDS_PER_ROW = 3
+
+
+def main() -> None:
+    model, token = widgets.require_model()
+    st.title("Macro · user segments")
+    st.caption(
+        "Users grouped by K-means on their joined interest vectors (text, categories, ALS factors, demographics), "
+        "drawn on a 2-D UMAP map. Draw a box or a lasso on the map to summarise a group."
+    )
+    k = k_section(model, token)
+    seg = cache.segmentation(token, k, model)
+    labels = [p.label for p in seg.profiles]
+    map_section(model, token, seg, labels)
+    cards_section(model, seg)
+
+
+def k_section(model, token: str) -> int:
+    model_k = len(model.profiles)
+    ks = model.k_scores["k"].tolist() if model.k_scores is not None and len(model.k_scores) else []
+    k_max = int(max([*ks, model_k, 2]))
+    k_max = max(2, min(k_max, len(model.user_ids) - 1)) if len(model.user_ids) > 2 else 2
+    if st.session_state.get(state.MACRO_K) is None:
+        st.session_state[state.MACRO_K] = model_k
+    left, right = st.columns([1, 2], vertical_alignment="top")
+    with left:
+        key = state.bind("macro.k", state.MACRO_K)
+        k = st.slider(
+            "K (number of segments)", 2, k_max, key=key, on_change=state.store, args=("macro.k", state.MACRO_K),
+            help="Re-segments the stored user vectors with K-means (cached per K).",
+        )  # fmt: skip
+        st.caption(f"The open model was built with K = {model_k}.")
+        if k != model_k:
+            st.info(f"Showing K = {k}. Recommendations still use the model's K = {model_k}.")
+            if st.button(f"Use K = {k} in the model", icon=":material/published_with_changes:"):
+                apply_k(model, token, k)
+    with right:
+        st.plotly_chart(plots.k_quality(model.k_scores, current_k=k), key="macro.kq")
+    return int(k)
+
+
+def apply_k(model, token: str, k: int) -> None:
+    """Replace the open model's segments (and macro scores) with those for ``k``."""
+    seg = cache.segmentation(token, k, model)
+    new = logic.with_segmentation(model, seg, cache.term_stats(token, model))
+    weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
+    source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]
+    state.set_model(new, f"{token}|k={k}", f"{source} · re-segmented with K={k}")
+    st.session_state[state.WEIGHTS], st.session_state[state.PINNED] = weights, pinned
+    st.session_state[state.MACRO_K] = k
+    st.rerun()
+
+
+def map_section(model, token: str, seg, labels: list[str]) -> None:
+    st.subheader("User map")
+    if model.umap_xy is None:
+        st.info("This run was built without the 2-D map (UMAP); rebuild with the map on the Data page.")
+        return
+    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(token, model))
+    event = st.plotly_chart(fig, key="macro.map", on_select="rerun", selection_mode=("box", "lasso"))
+    rows = selected_rows(event)
+    selection_summary(model, rows, seg, labels)
+
+
+def selected_rows(event) -> list[int]:
+    """User rows of the points in a plotly selection event (customdata[0] holds the row)."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return []
+    rows = []
+    for p in points:
+        custom = p.get("customdata")
+        if custom:
+            rows.append(int(custom[0]))
+    return rows
+
+
+def selection_summary(model, rows: list[int], seg, labels: list[str]) -> None:
+    if not rows:
+        st.caption("Tip: choose *Box select* or *Lasso select* in the chart's toolbar and draw around users.")
+        return
+    summary = logic.selection_summary(model, rows, seg.segments, labels)
+    with st.container(border=True):
+        st.markdown(f"**Selected users: {summary['count']:,}** ({summary['count'] / len(model.user_ids):.1%} of all)")
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(plots.share_bars(summary["categories"], "Top categories of the selection"), key="macro.sc")
+            lifts = ", ".join(f"{c} {v:.1f}×" for c, v in summary["lift"].items())
+            st.caption(f"Lift over all users: {lifts}")
+        with right:
+            st.plotly_chart(plots.share_bars(summary["segments"], "Segment shares", color="#F58518"), key="macro.ss")
+
+
+def cards_section(model, seg) -> None:
+    st.subheader(f"Segments (K = {seg.k})")
+    profiles = seg.profiles
+    for start in range(0, len(profiles), CARDS_PER_ROW):
+        cols = st.columns(CARDS_PER_ROW)
+        for col, profile in zip(cols, profiles[start : start + CARDS_PER_ROW], strict=False):
+            with col, st.container(border=True):
+                segment_card(profile)
+
+
+def segment_card(p) -> None:
+    widgets.segment_header(p.segment, p.label)
+    st.caption(f"{p.size:,} users · {p.share:.1%} of all users")
+    cats = " · ".join(f"{c} {w:.0%}" for c, w in p.top_categories[:4])
+    st.markdown(f"**Categories:** {cats or '—'}")
+    st.markdown(f"**Keywords:** {widgets.chips([k for k, _ in p.keywords[:8]])}")
+    if p.top_items:
+        items = "\n".join(f"- {title} ({n} members)" for _, title, n in p.top_items[:5])
+        st.markdown(f"**Top items:**\n{items}")
+    if p.demographics:
+        st.markdown("**Demographics:** " + demographics_text(p.demographics))
+
+
+def demographics_text(demographics: dict) -> str:
+    parts = []
+    for col, summary in demographics.items():
+        if "mean" in summary:
+            parts.append(f"{col} ≈ {summary['mean']:.0f}")
+        else:
+            top = ", ".join(f"{k} {v:.0%}" for k, v in list(summary.items())[:2])
+            parts.append(f"{col}: {top}")
+    return " · ".join(parts)
+
+
+nav.ensure_app()
+main()

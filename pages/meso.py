@@ -1,0 +1,91 @@
+"""Meso level: category mix per segment, of one segment or user against everyone, over time, and cold start."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mgviz import plots
+from ui import cache, nav, state, widgets
+
+SHARE, LIFT = "Share of interest", "Lift vs. all users"
+
+
+def main() -> None:
+    model, token = widgets.require_model()
+    st.title("Meso · categories")
+    derived = " (derived by clustering item texts: the items had no categories)" if model.categories_derived else ""
+    st.caption(
+        f"How each segment's and user's interest splits over the {len(model.categories)} item categories{derived}."
+    )
+    heatmap_section(model)
+    compare_section(model, token)
+    time_section(model, token)
+    cold_start_section(model)
+
+
+def heatmap_section(model) -> None:
+    st.subheader("Segment × category")
+    view = st.segmented_control("Show", [SHARE, LIFT], default=SHARE, key="meso.view", required=True)
+    fig = plots.segment_category_heatmap(
+        model.segment_category, model.segment_labels, model.categories, relative=view == LIFT,
+        population=model.category_mix.mean(axis=0),
+    )  # fmt: skip
+    st.plotly_chart(fig, key="meso.heat")
+
+
+def compare_section(model, token: str) -> None:
+    st.subheader("Category mix against the population")
+    population = model.category_mix.mean(axis=0)
+    kind = st.segmented_control("Compare", ["Segment", "User"], default="Segment", key="meso.kind", required=True)
+    if kind == "User":
+        user, row = widgets.user_picker(model, "meso")
+        mix, name = model.category_mix[row], f"user {user}"
+    else:
+        options = list(range(len(model.profiles)))
+        current = min(int(st.session_state.get(state.SEGMENT) or 0), len(options) - 1)
+        seg = st.selectbox(
+            "Segment", options, index=current, key="meso.segment",
+            format_func=lambda s: f"{s}: {model.profiles[s].label} ({model.profiles[s].size:,} users)",
+        )  # fmt: skip
+        st.session_state[state.SEGMENT] = seg
+        members = np.asarray(model.segments) == seg
+        mix, name = model.category_mix[members].mean(axis=0), f"segment {seg}"
+    st.plotly_chart(plots.category_mix_bars(mix, population, model.categories, name), key="meso.mix")
+
+
+def time_section(model, token: str) -> None:
+    st.subheader("Category shares over time")
+    frame = cache.category_time(token, model)
+    if frame.empty:
+        st.info("The interaction log has no timestamps, so there is no time view.")
+        return
+    st.plotly_chart(plots.category_shares_over_time(frame), key="meso.time")
+
+
+def cold_start_section(model) -> None:
+    st.subheader("Cold start")
+    quality = model.cold_start_quality
+    if not quality:
+        st.info(
+            "No cold-start predictor in this run: it needs user features (demographics or profile text) "
+            "and at least 30 users with history."
+        )
+        return
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    with left:
+        st.markdown(
+            "For users **without history**, a random forest predicts the category mix from demographics and "
+            f"profile text. Cross-validated on {quality.get('n_users', 0):,} users with history, against always "
+            "guessing the population's mix:"
+        )
+        st.markdown(
+            f"- mean absolute error of the mix: **{quality.get('mae', 0):.3f}** (prior {quality.get('mae_prior', 0):.3f})\n"
+            f"- top category right: **{quality.get('top1_accuracy', 0):.0%}** (prior {quality.get('top1_prior', 0):.0%})"
+        )
+    with right:
+        st.plotly_chart(plots.cold_start_quality(quality, title="Predictor vs. population prior"), key="meso.cold")
+
+
+nav.ensure_app()
+main()

@@ -1,0 +1,274 @@
+"""The dashboard in a real browser: Debian Chromium driven by Playwright against ``streamlit run app.py``.
+
+Runs on the sample run (``runs/sample``, built by ``make sample-run``) when it
+exists – then good screenshots are also copied to ``docs/screenshots/`` for the
+README – and otherwise on the tiny test run. Screenshots of every page go to
+``tests/screenshots/`` (git-ignored). Select with ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from helpers_app import csv_bytes, tiny_run_dir, tiny_tables  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]  # fmt: skip
+SHOTS = ROOT / "tests" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+SAMPLE_RUN = ROOT / "runs" / "sample"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+EXCEPTION = "[data-testid='stException']"
+PAGES = {
+    "macro": "Macro · user segments",  # first: a deep link on a fresh server must still get app.py's navigation
+    "data": "Data",
+    "meso": "Meso · categories",
+    "micro": "Micro · users",
+    "recommendations": "Recommendations",
+    "export": "Export",
+}
+WIDTH, HEIGHT = 1500, 1000
+#: How long the held-out evaluation may take on the sample run before its test gives up.
+EVAL_TIMEOUT_S = float(os.environ.get("MGVIZ_EVAL_TIMEOUT", 1200))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` on a free port; yields its URL and whether it shows the sample run."""
+    is_sample = (SAMPLE_RUN / "manifest.json").exists()
+    run_dir = SAMPLE_RUN if is_sample else tiny_run_dir()
+    port = _free_port()
+    env = {**os.environ, "MGVIZ_RUN": str(run_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
+    log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")  # noqa: SIM115
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while not _healthy(url):
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start (see {log.name})")
+        time.sleep(0.5)
+    yield SimpleNamespace(url=url, is_sample=is_sample, log=log.name)
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    context.close()
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def open_page(page, server, name: str) -> None:
+    page.goto(f"{server.url}/{'' if name == 'data' else name}")  # Data is the default page, served at /
+    page.wait_for_selector(IDLE)
+    page.get_by_role("heading", name=PAGES[name]).first.wait_for()
+    page.wait_for_selector(IDLE)
+
+
+def wait_for_charts(page, at_least: int = 1) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=60_000
+    )
+    page.wait_for_timeout(800)  # let plotly finish its transition
+
+
+def screenshot(page, server, name: str, docs: bool = True) -> Path:
+    """Full-length screenshot (Streamlit scrolls inside its main container, so grow the viewport)."""
+    height = page.evaluate(
+        "() => Math.max(...['[data-testid=stMain]', '[data-testid=stAppViewContainer]', "
+        "'[data-testid=stMainBlockContainer]'].map(s => document.querySelector(s)?.scrollHeight || 0))"
+    )
+    page.set_viewport_size({"width": WIDTH, "height": int(min(max(height + 40, HEIGHT), 8000))})
+    page.wait_for_timeout(1200)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    if docs and server.is_sample:
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_SHOTS / path.name)
+    return path
+
+
+def assert_no_exception(page) -> None:
+    errors = page.locator(EXCEPTION)
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def list_text(page) -> str:
+    return page.locator(".st-key-recs-table, [data-testid='stTable']").first.inner_text()
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# ----------------------------------------------------------------------------------------------- tests
+def test_every_page_opens_without_exception(page, server):
+    charts = {"macro": 2, "data": 2, "meso": 4, "micro": 4, "recommendations": 1, "export": 0}
+    for name in PAGES:
+        open_page(page, server, name)
+        if charts[name]:
+            wait_for_charts(page, charts[name])
+        assert_no_exception(page)
+        assert page.locator("[data-testid='stSidebarNav']").get_by_text("Recommendations").count() == 1
+        screenshot(page, server, name, docs=name != "recommendations")  # its docs shot has the metrics
+
+
+def test_moving_a_fusion_slider_changes_the_list(page, server):
+    open_page(page, server, "recommendations")
+    before = list_text(page)
+    thumb = page.locator(".st-key-w-weight-micro input[type=range]")
+    thumb.focus()
+    thumb.press("Home")  # micro 0.55 -> 0
+    after = wait_until(lambda: (t := list_text(page)) != before and t, 60, "the list to change")
+    assert after != before
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+    shown = page.locator(".st-key-w-weight-micro [data-testid='stSliderThumbValue']").inner_text().strip()
+    assert float(shown) == 0.0
+    page.locator(".st-key-w-weight-semantic input[type=range]").press("End")  # semantic -> 1
+    wait_until(lambda: list_text(page) != after, 60, "the list to change again")
+    assert_no_exception(page)
+
+
+def test_upload_then_a_bad_upload_keeps_the_app_usable(page, server, tmp_path):
+    open_page(page, server, "data")
+    page.locator(".st-key-w-data-source").get_by_text("Upload files", exact=True).click()
+    dropzones = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    dropzones.first.wait_for(state="attached")
+    tables = tiny_tables()
+    good = tmp_path / "log.csv"
+    good.write_bytes(csv_bytes(tables["interactions"]))
+    dropzones.nth(0).set_input_files(str(good))
+    page.get_by_text("uploaded files (log.csv)").wait_for()
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+    users = page.locator("[data-testid='stMetric']").filter(has_text="Users")
+    assert users.locator("[data-testid='stMetricValue']").inner_text().strip() == "90"
+    assert page.locator(".st-key-map-user_col-interactions, .st-key-map-user-col-interactions").count() == 1
+
+    bad = tmp_path / "broken.csv"
+    bad.write_bytes(b"user_id,item_id,rating\nu1,i1,5\nu2,i2,not-a-number\nu3,i3,oops\nu4,i4,bad\n")
+    dropzones.nth(0).set_input_files(str(bad))
+    error = page.locator("[data-testid='stAlertContentError']").filter(has_text="broken.csv")
+    error.wait_for()
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+    assert page.get_by_text("The data loaded before is kept").count() == 1
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1  # the problem table
+    screenshot(page, server, "data-upload-error", docs=False)
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Macro · segments").click()
+    page.get_by_role("heading", name=PAGES["macro"]).first.wait_for()
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+
+
+def test_box_selection_on_the_map_summarises_users(page, server):
+    open_page(page, server, "macro")
+    wait_for_charts(page, 2)
+    drag = page.locator(".st-key-macro-map .nsewdrag").first
+    drag.wait_for()
+    box = drag.bounding_box()
+    x0, y0 = box["x"] + 5, box["y"] + 5
+    x1, y1 = box["x"] + box["width"] * 0.5, box["y"] + box["height"] - 5  # the left half of the map
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + step * (x1 - x0) / 10, y0 + step * (y1 - y0) / 10)
+    page.mouse.up()
+    summary = page.get_by_text("Selected users:")
+    summary.wait_for(timeout=60_000)
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+    assert page.get_by_text("Top categories of the selection").count() == 1
+    screenshot(page, server, "macro-selection")
+
+
+def test_metrics_panel_follows_the_sliders(page, server):
+    open_page(page, server, "recommendations")
+    metrics = page.locator("[data-testid='stMetric']")
+    # the page polls the background evaluation and reruns itself when it is done
+    wait_until(lambda: metrics.count() >= 5, EVAL_TIMEOUT_S, "the held-out evaluation", interval=2)
+    page.wait_for_selector(IDLE)
+    assert_no_exception(page)
+    ndcg = metrics.filter(has_text="NDCG@10").locator("[data-testid='stMetricValue']")
+    before = ndcg.inner_text()
+    page.get_by_role("button", name="Pin these weights").click()
+    page.wait_for_selector(IDLE)
+    thumb = page.locator(".st-key-w-weight-micro input[type=range]")
+    thumb.focus()
+    thumb.press("Home")
+    wait_until(lambda: ndcg.inner_text() != before, 60, "NDCG to follow the slider")
+    wait_until(lambda: "vs. pinned" in metrics.first.inner_text(), 30, "the comparison with the pinned weights")
+    page.wait_for_selector(IDLE)
+    wait_for_charts(page, 3)
+    assert page.get_by_text("NDCG over the weight simplex").count() == 1
+    assert_no_exception(page)
+    thumb.press("End")
+    page.get_by_role("button", name="Auto-tune").click()
+    page.wait_for_selector(IDLE)
+    page.mouse.move(5, 5)  # no tooltip in the screenshot
+    page.wait_for_timeout(1500)
+    assert_no_exception(page)
+    screenshot(page, server, "recommendations-metrics")

@@ -1,0 +1,1 @@
+"""Streamlit glue for the mgviz dashboard: session state, cached loaders, page helpers (mgviz/ never imports streamlit)."""

@@ -1,0 +1,337 @@
+"""What the pages compute from a fitted model – plain functions, no Streamlit, so they are testable.
+
+The pages call these through the cached wrappers in :mod:`ui.cache`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from mgviz.export import safe_csv_frame
+from mgviz.fusion import normalise_per_user
+from mgviz.levels import macro, meso, micro
+from mgviz.levels.common import user_text, weighted_matrix
+from mgviz.pipeline import InterestModel, item_docs
+from mgviz.runs import library_versions
+from mgviz.schema import LEVELS, Dataset
+from mgviz.text import count_matrix
+
+LEVEL_PHRASES = {
+    "meso": "matches your interest in {category} (meso)",
+    "macro": "users in your segment ({segment}) like it (macro)",
+    "micro": "people who chose “{similar}” chose it too (micro)",
+    "micro_plain": "people with a history like yours chose it (micro)",
+    "semantic": "its text mentions “{keyword}”, one of your interests (semantic)",
+    "semantic_plain": "its description is close to your profile (semantic)",
+}
+
+
+def digest(*parts) -> str:
+    """Short stable hash of JSON-able parts and bytes (a cache token)."""
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------------------------- data
+def data_summary(dataset: Dataset) -> dict:
+    """Counts, sparsity, time span and per-item / per-user activity of a dataset."""
+    inter = dataset.interactions
+    n_users, n_items, n = len(dataset.users), len(dataset.items), len(inter)
+    pairs = inter[["user_id", "item_id"]].drop_duplicates().shape[0] if n else 0
+    out = {
+        "users": n_users,
+        "items": n_items,
+        "interactions": n,
+        "sparsity": 1.0 - pairs / max(n_users * n_items, 1),
+        "per_user_median": float(inter.groupby("user_id").size().median()) if n else 0.0,
+        "item_counts": inter["item_id"].value_counts().reindex(dataset.item_ids, fill_value=0).to_numpy(),
+        "ratings": inter["rating"].to_numpy() if dataset.has_rating else np.array([]),
+        "has_time": dataset.has_time,
+        "start": None,
+        "end": None,
+        "categories": int(len({c for row in dataset.items["categories"] for c in row})),
+        "demographics": list(dataset.demographic_cols),
+    }
+    if dataset.has_time and n:
+        out["start"] = pd.to_datetime(inter["timestamp"].min(), unit="s")
+        out["end"] = pd.to_datetime(inter["timestamp"].max(), unit="s")
+    return out
+
+
+def time_span(summary: dict) -> str:
+    """ "3 Jan 2025 – 30 Dec 2025 (361 days)", or a note when the log has no time."""
+    if summary["start"] is None:
+        return "no timestamps"
+    start, end = summary["start"], summary["end"]
+    days = (end - start).days
+    return f"{start:%d %b %Y} – {end:%d %b %Y} ({days:,} days)"
+
+
+# ----------------------------------------------------------------------------------------------- macro
+@dataclasses.dataclass
+class TermStats:
+    """What re-profiling segments needs besides the model: interaction weights and term counts."""
+
+    weighted: sp.csr_matrix
+    term_counts: sp.csr_matrix
+    vocabulary: np.ndarray
+
+
+def term_stats(model: InterestModel) -> TermStats:
+    """Recompute the weighted interaction matrix and per-user term counts exactly as the build did."""
+    ds, cfg = model.dataset, model.config
+    weighted = weighted_matrix(ds, cfg.half_life_days)
+    item_counts, vocab = count_matrix(item_docs(ds.items, ["title", "text"]), min_df=2, max_df=0.3)
+    n_users = len(ds.users)
+    own = user_text(ds) if cfg.use_user_text else pd.Series([""] * n_users)
+    if len(vocab):
+        own_counts, _ = count_matrix(own.tolist(), vocabulary=vocab)
+    else:
+        own_counts = sp.csr_matrix((n_users, 0), dtype=np.float32)
+    if own_counts.shape[0] != n_users:
+        own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
+    return TermStats(weighted, micro.user_term_counts(weighted, item_counts, own_counts), vocab)
+
+
+@dataclasses.dataclass
+class Segmentation:
+    """Segments for one K on the stored user vectors."""
+
+    k: int
+    segments: np.ndarray
+    centroids: np.ndarray
+    profiles: list
+    segment_category: np.ndarray
+
+
+def resegment(model: InterestModel, k: int, stats: TermStats) -> Segmentation:
+    """K-means with ``k`` segments on the model's user vectors, profiled like the build does."""
+    ds = model.dataset
+    segments, centroids, _ = macro.fit_segments(model.user_vectors, k, model.config.seed)
+    profiles = macro.profile_segments(
+        segments, k, model.category_mix, model.categories, stats.term_counts, stats.vocabulary, stats.weighted,
+        ds.items, ds.users, ds.demographic_cols,
+    )  # fmt: skip
+    seg_cat = meso.segment_category_matrix(model.category_mix, segments, k)
+    return Segmentation(k, segments, centroids, profiles, seg_cat)
+
+
+def current_segmentation(model: InterestModel) -> Segmentation:
+    """The model's own segments wrapped like :func:`resegment`'s result."""
+    k = len(model.profiles)
+    return Segmentation(k, model.segments, np.zeros((k, 0)), model.profiles, model.segment_category)
+
+
+def with_segmentation(model: InterestModel, seg: Segmentation, stats: TermStats) -> InterestModel:
+    """A copy of ``model`` whose macro level (segments, profiles, macro scores) uses ``seg``."""
+    membership = macro.soft_membership(model.user_vectors, seg.centroids)
+    seg_items = macro.segment_item_distribution(stats.weighted, membership)
+    level_scores = dict(model.level_scores)
+    level_scores["macro"] = normalise_per_user(macro.macro_scores(membership, seg_items))
+    config = dataclasses.replace(model.config, k=seg.k)
+    return dataclasses.replace(
+        model, config=config, segments=seg.segments, membership=membership, profiles=seg.profiles,
+        segment_category=seg.segment_category, level_scores=level_scores,
+    )  # fmt: skip
+
+
+def selection_summary(
+    model: InterestModel, rows: Sequence[int], segments: np.ndarray, labels: Sequence[str], n: int = 5
+) -> dict:
+    """Count, top categories (mean mix) and segment shares of the selected users."""
+    rows = np.unique(np.asarray(rows, dtype=int))
+    if rows.size == 0:
+        return {"count": 0, "categories": {}, "segments": {}, "lift": {}}
+    mix = model.category_mix[rows].mean(axis=0)
+    population = model.category_mix.mean(axis=0)
+    order = np.argsort(-mix, kind="stable")[:n]
+    seg_counts = pd.Series(np.asarray(segments)[rows]).value_counts(normalize=True)
+    return {
+        "count": int(rows.size),
+        "categories": {model.categories[j]: float(mix[j]) for j in order},
+        "lift": {model.categories[j]: float(mix[j] / max(population[j], 1e-12)) for j in order},
+        "segments": {f"{int(s)}: {labels[int(s)]}": float(v) for s, v in seg_counts.items()},
+    }
+
+
+# ----------------------------------------------------------------------------------------------- micro
+def user_history(model: InterestModel, user_id: str) -> pd.DataFrame:
+    """The user's interactions: ``time, item_id, title, category, rating, text``, oldest first."""
+    ds = model.dataset
+    inter = ds.interactions
+    mine = inter[inter["user_id"] == str(user_id)]
+    items = ds.items.set_index("item_id")
+    cats = items["categories"].reindex(mine["item_id"])
+    time = pd.to_datetime(mine["timestamp"], unit="s") if ds.has_time else np.arange(1, len(mine) + 1)
+    return pd.DataFrame(
+        {
+            "time": time,
+            "item_id": mine["item_id"].to_numpy(),
+            "title": items["title"].reindex(mine["item_id"]).fillna("").to_numpy(),
+            "category": [c[0] if isinstance(c, list | np.ndarray) and len(c) else "(none)" for c in cats],
+            "categories": [", ".join(c) if isinstance(c, list | np.ndarray) else "" for c in cats],
+            "rating": mine["rating"].to_numpy(),
+            "text": mine["text"].to_numpy() if "text" in mine else "",
+        }
+    ).sort_values("time", kind="stable")
+
+
+def top_items(model: InterestModel, row: int, level: str, n: int = 10) -> pd.DataFrame:
+    """The ``n`` best unseen items of one level for user ``row``: ``item_id, title, categories, score``."""
+    scores = np.array(model.level_scores[level][row], dtype=np.float32)
+    seen = model.seen[row].indices
+    scores[seen] = -np.inf
+    n = min(n, int(np.isfinite(scores).sum()))
+    idx = np.argsort(-scores, kind="stable")[:n]
+    items = model.dataset.items
+    return pd.DataFrame(
+        {
+            "item_id": items["item_id"].to_numpy()[idx],
+            "title": items["title"].to_numpy()[idx],
+            "categories": [", ".join(c) for c in items["categories"].to_numpy()[idx]],
+            "score": scores[idx].astype(float),
+        }
+    )
+
+
+def user_keywords(model: InterestModel, user_id: str) -> pd.DataFrame:
+    """The user's interest keywords with weights, strongest first."""
+    kw = model.keywords
+    return kw[kw["user_id"] == str(user_id)].sort_values("rank")[["keyword", "weight"]].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------- fusion
+def user_list(model: InterestModel, row: int, weights: dict[str, float], n: int) -> pd.DataFrame:
+    """One user's fused list with titles, categories and a one-line reason per item."""
+    recs = model.recommend(weights, n=n, rows=[row])
+    items = model.dataset.items.set_index("item_id")
+    recs["title"] = items["title"].reindex(recs["item_id"]).fillna("").to_numpy()
+    recs["categories"] = [", ".join(c) for c in items["categories"].reindex(recs["item_id"])]
+    recs["reason"] = reasons(model, row, recs)
+    return recs
+
+
+def reasons(model: InterestModel, row: int, recs: pd.DataFrame) -> list[str]:
+    """A one-line reason per recommended item from its two biggest level contributions."""
+    ctx = _ReasonContext(model, row)
+    out = []
+    for rec in recs.itertuples(index=False):
+        contrib = {lv: float(getattr(rec, lv)) for lv in LEVELS if hasattr(rec, lv)}
+        out.append(ctx.reason(str(rec.item_id), contrib))
+    return out
+
+
+class _ReasonContext:
+    """What the reason phrases need about one user, computed once per list."""
+
+    def __init__(self, model: InterestModel, row: int):
+        self.model = model
+        self.row = row
+        self.item_index = model.dataset.item_index()
+        self.mix = dict(zip(model.categories, model.category_mix[row], strict=True))
+        label = model.profiles[int(model.segments[row])].label if model.profiles else ""
+        self.segment = label.split(" · ")[0] if label else f"segment {int(model.segments[row])}"
+        self.keywords = user_keywords(model, str(model.user_ids[row]))["keyword"].tolist()
+        self.seen = model.seen[row].indices
+        self.texts = (
+            model.dataset.items["title"].fillna("") + " " + model.dataset.items["text"].fillna("")
+        ).str.lower()
+
+    def reason(self, item_id: str, contrib: dict[str, float]) -> str:
+        total = sum(contrib.values())
+        if total <= 0:
+            return ""
+        parts = []
+        for level, value in sorted(contrib.items(), key=lambda kv: -kv[1]):
+            if parts and value / total < 0.2:
+                break
+            parts.append(self.phrase(level, item_id))
+            if len(parts) == 2:
+                break
+        return " · ".join(parts)
+
+    def phrase(self, level: str, item_id: str) -> str:
+        i = int(self.item_index.get_loc(item_id))
+        if level == "meso":
+            cats = self.model.dataset.items["categories"].iat[i]
+            best = max(cats, key=lambda c: self.mix.get(c, 0.0)) if len(cats) else "this kind of item"
+            return LEVEL_PHRASES["meso"].format(category=best)
+        if level == "macro":
+            return LEVEL_PHRASES["macro"].format(segment=self.segment)
+        if level == "micro":
+            similar = self._most_similar_seen(i)
+            return LEVEL_PHRASES["micro"].format(similar=similar) if similar else LEVEL_PHRASES["micro_plain"]
+        text = self.texts.iat[i]
+        hit = next((kw for kw in self.keywords if kw.lower() in text), None)
+        return LEVEL_PHRASES["semantic"].format(keyword=hit) if hit else LEVEL_PHRASES["semantic_plain"]
+
+    def _most_similar_seen(self, i: int) -> str | None:
+        factors = self.model.als_item_factors
+        if len(self.seen) == 0 or factors is None or factors.size == 0:
+            return None
+        seen_f = factors[self.seen]
+        sims = seen_f @ factors[i] / (np.linalg.norm(seen_f, axis=1) * np.linalg.norm(factors[i]) + 1e-9)
+        title = str(self.model.dataset.items["title"].iat[int(self.seen[int(np.argmax(sims))])])
+        return title[:50] + ("…" if len(title) > 50 else "") if title else None
+
+
+def all_lists(model: InterestModel, weights: dict[str, float], n: int) -> pd.DataFrame:
+    """Every user's fused top-``n`` with item titles (for export)."""
+    recs = model.recommend(weights, n=n)
+    titles = model.dataset.items.set_index("item_id")["title"]
+    recs.insert(3, "title", titles.reindex(recs["item_id"]).fillna("").to_numpy())
+    return recs
+
+
+def run_settings(model: InterestModel, weights: dict[str, float], n: int, source: str) -> dict:
+    """Everything needed to reproduce the current view: build config, fusion weights, data, versions."""
+    ds = model.dataset
+    return {
+        "source": source,
+        "config": model.config.to_dict(),
+        "fusion": {"weights": weights, "n": n},
+        "dataset": {
+            "users": len(ds.users),
+            "items": len(ds.items),
+            "interactions": len(ds.interactions),
+            "sources": ds.sources,
+            "has_rating": ds.has_rating,
+            "has_time": ds.has_time,
+            "demographic_cols": ds.demographic_cols,
+        },
+        "segments": [{"segment": p.segment, "label": p.label, "size": p.size} for p in model.profiles],
+        "timings": model.timings,
+        "versions": library_versions(),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- export files
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheets pick the encoding) of a formula-safe copy of ``frame``."""
+    return safe_csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def profiles_json(model: InterestModel, frame: pd.DataFrame) -> str:
+    """Segments (full profiles) and users (categories and keywords as lists) as one JSON document."""
+    users = frame.assign(
+        top_categories=frame["top_categories"].str.split("|").map(lambda v: [x for x in v if x]),
+        keywords=frame["keywords"].str.split("|").map(lambda v: [x for x in v if x]),
+    )
+    doc = {"segments": [p.to_dict() for p in model.profiles], "users": users.to_dict(orient="records")}
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)

@@ -1,0 +1,131 @@
+"""Small Streamlit building blocks shared by the pages."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mgviz.plots import segment_color
+from mgviz.runs import RunError
+from ui import cache, state
+
+
+def ensure_model() -> None:
+    """Open the default run (the bundled sample) when the session has no model yet."""
+    if st.session_state.get(state.MODEL) is not None or st.session_state.get(state.MODEL_ERROR):
+        return
+    run_dir = cache.default_run_dir()
+    try:
+        model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+    except RunError as exc:
+        st.session_state[state.MODEL_ERROR] = str(exc)
+        return
+    state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+
+
+def require_model():
+    """The current model and its token, or a pointer to the Data page and a stop."""
+    model = st.session_state.get(state.MODEL)
+    if model is None:
+        problem = st.session_state.get(state.MODEL_ERROR)
+        st.info(
+            "No model is open yet. Load data and build one on the **Data** page"
+            + (f" (the sample run could not be opened: {problem}; `make sample-run` builds it)." if problem else ".")
+        )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+        st.stop()
+    return model, st.session_state[state.MODEL_TOKEN]
+
+
+def sidebar_summary() -> None:
+    """What is open: source, size, K."""
+    model = st.session_state.get(state.MODEL)
+    with st.sidebar:
+        if model is None:
+            st.caption("No model open.")
+            return
+        ds = model.dataset
+        st.caption(
+            f"**Open:** {st.session_state[state.MODEL_SOURCE]}  \n"
+            f"{len(ds.users):,} users · {len(ds.items):,} items · {len(ds.interactions):,} interactions  \n"
+            f"K = {len(model.profiles)} segments · {len(model.categories)} categories"
+        )
+
+
+def start_evaluation() -> None:
+    """Start (once per model) the background held-out evaluation and show its state in the sidebar."""
+    model = st.session_state.get(state.MODEL)
+    if model is None:
+        return
+    job = cache.eval_job(st.session_state[state.MODEL_TOKEN], model)
+    with st.sidebar:
+        if job.ready:
+            st.caption("Held-out evaluation: ready.")
+        elif job.error:
+            st.caption("Held-out evaluation: not available.")
+        else:
+            st.caption(f"Held-out evaluation: running ({job.stage}).")
+
+
+def segment_of(model, row: int) -> str:
+    return model.profiles[int(model.segments[row])].label
+
+
+def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:
+    """Search box + select box for a user; the choice is shared between pages (``state.USER``).
+
+    Returns the user id and its row in the model's arrays.
+    """
+    ids = np.asarray(model.user_ids).astype(str)
+    current = st.session_state.get(state.USER)
+    if current not in set(ids):
+        current = state.default_user(model)
+    query = st.text_input("Search users", key=f"{name}.search", placeholder="part of a user id, e.g. 004")
+    options = [u for u in ids if query.strip().lower() in u.lower()] if query.strip() else list(ids)
+    options = options[:2000]
+    if not options:
+        st.caption(f"No user id contains “{query}”.")
+        options = [current]
+    if current not in options:
+        options = [current, *options]
+    counts = _interaction_counts(st.session_state[state.MODEL_TOKEN], model)
+    index = pd.Index(ids)
+
+    def fmt(user: str) -> str:
+        row = index.get_loc(user)
+        return f"{user} · {counts.get(user, 0)} interactions · {segment_of(model, row)}"
+
+    user = st.selectbox(label, options, index=options.index(current), key=f"{name}.user", format_func=fmt)
+    st.session_state[state.USER] = user
+    return user, int(index.get_loc(user))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _interaction_counts(token: str, _model) -> dict:
+    del token
+    return _model.dataset.interactions["user_id"].value_counts().to_dict()
+
+
+def segment_header(segment: int, label: str) -> None:
+    """A coloured square and the segment's label (escaped)."""
+    st.markdown(
+        f'<span style="display:inline-block;width:14px;height:14px;border-radius:3px;margin-right:6px;'
+        f'vertical-align:-1px;background:{segment_color(segment)}"></span>'
+        f"<b>{segment}: {html.escape(label)}</b>",
+        unsafe_allow_html=True,
+    )
+
+
+def chips(words: list[str]) -> str:
+    """Markdown of words as inline code chips (safe for any text)."""
+    return " ".join(f"`{w.replace('`', '')}`" for w in words) if words else "—"
+
+
+def show_input_error(message: str, report: pd.DataFrame | None) -> None:
+    """An error box with the one-line message and the full problem table."""
+    st.error(f"**These files could not be used:** {message}", icon=":material/error:")
+    if report is not None and len(report):
+        st.dataframe(report, hide_index=True, width="stretch")

@@ -89,15 +89,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _progress(quiet: bool):
+    """Stage names as they start; counts (encoding n/N, ALS iterations) at most every 2 s."""
     if quiet:
         return None
     last = {"stage": None, "t": 0.0}
 
     def report(stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        if stage != last["stage"] or done >= total or now - last["t"] > 1.0:
-            print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+        if stage != last["stage"]:
+            print(f"  {stage} ...", file=sys.stderr, flush=True)
             last.update(stage=stage, t=now)
+        elif total > 1 and (done >= total or now - last["t"] > 2.0):
+            print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+            last.update(t=now)
 
     return report
 

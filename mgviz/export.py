@@ -1,8 +1,14 @@
 """Exports: user profiles, recommendation lists, safe CSV cells.
 
 Spreadsheet programs run a cell that starts with ``= + - @`` (or a tab /
-carriage return) as a formula; following OWASP's advice such text cells get a
-leading apostrophe so they show as text. Numbers are left alone.
+carriage return) as a formula; following OWASP's advice (CSV injection) such
+text cells get a leading apostrophe so they show as text. So do text cells
+starting with any other control character, and those where only whitespace or
+zero-width characters come before ``= + - @`` (some programs trim them).
+Numbers are left alone. :func:`safe_csv_frame` also turns carriage returns
+inside text into line feeds: pandas quotes a field holding a line feed but not
+one holding a lone CR, which a spreadsheet would read as the start of a new
+row – whose first cell could then be a formula.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ import re
 
 import pandas as pd
 
-_DANGEROUS = re.compile(r"^[=+\-@\t\r\n\x00-\x1f]")
+#: A control character first (tab, CR, LF, ...), or = + - @ after nothing but whitespace / zero-width characters.
+_DANGEROUS = re.compile(r"[\x00-\x1f\x7f-\x9f]|[\s\u200b-\u200d\u2060\ufeff]*[=+\-@]")
 
 
 def neutralise_cell(value):
@@ -21,13 +28,21 @@ def neutralise_cell(value):
     return value
 
 
+def _safe_text(value):
+    """:func:`neutralise_cell` after CR / CRLF line breaks inside text became LF (quoted by any CSV writer)."""
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return neutralise_cell(value)
+
+
 def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy of ``frame`` whose text cells (and column names) are safe to open in a spreadsheet."""
     out = frame.copy()
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell)
+    out.columns = [_safe_text(str(c)) for c in out.columns]
+    for k in range(out.shape[1]):  # by position: column names may repeat
+        col = out.iloc[:, k]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
+            out.isetitem(k, col.map(_safe_text))
     return out
 
 

@@ -12,7 +12,8 @@ Upload size
     :data:`FALLBACK_UPLOAD_MB` when no configuration is found.
 
 Model size
-    A build keeps several dense ``users × items`` float32 arrays at once (the
+    A build and its first recommendations for every user keep up to
+    :data:`DENSE_ARRAYS` dense ``users × items`` float32 arrays at once (the
     four level scores plus the raw scores, fusion and ranking temporaries; see
     docs/reliability.md for the measurement) and, for the EASE part of the
     micro level, three float64 ``items × items`` matrices.
@@ -36,8 +37,11 @@ UPLOAD_CEILING_MB = 200
 #: Memory budget of one build, GiB; ``$MGVIZ_MAX_MODEL_GB`` overrides it.
 DEFAULT_MODEL_GB = 6.0
 MODEL_GB_ENV = "MGVIZ_MAX_MODEL_GB"
-#: Dense float32 users × items arrays alive at the peak of a build (measured, docs/reliability.md).
-DENSE_ARRAYS = 8
+#: Dense float32 users × items arrays alive at the peak: the 4 level scores a model keeps plus the
+#: temporaries of fusing and ranking every user at once (raw scores while normalising, fused scores,
+#: int64 sort keys). Measured: ~8.8 arrays at the end of the build, ~12.3 with the first top-10 for
+#: all users (20k × 5k, docs/reliability.md).
+DENSE_ARRAYS = 12
 #: Bytes per interaction for the tables, sparse matrices and ALS (measured, docs/reliability.md).
 BYTES_PER_INTERACTION = 600
 #: Float64 items × items matrices EASE holds at once (Gram matrix, its inverse, the weights).
@@ -100,6 +104,41 @@ def check_upload_size(n_bytes: int, name: str, limit_mb: float | None = None) ->
         )
 
 
+# --------------------------------------------------------------------------- table shape
+#: Most columns a table may have: loading costs a few ms per column, and no interaction log,
+#: item catalogue or user table needs more (a 200 KB header of 50,000 names took 35 s to refuse).
+MAX_COLUMNS = 1_000
+
+
+def max_table_rows() -> int:
+    """Most rows a table may have: more interactions than a build could ever model within the budget."""
+    return model_budget_bytes() // BYTES_PER_INTERACTION
+
+
+def table_shape_problem(n_rows: int, n_columns: int) -> str | None:
+    """Why a table of this shape is refused (a sentence fragment for the report), or ``None``.
+
+    ``n_rows`` may be an upper bound (lines of a text file, rows in a Parquet footer):
+    it is checked before anything is parsed or decompressed.
+    """
+    if n_columns > MAX_COLUMNS:
+        return f"has {n_columns:,} columns, more than the {MAX_COLUMNS:,} mgviz reads; keep the columns you need"
+    rows = max_table_rows()
+    if n_rows > rows:
+        return (
+            f"has {n_rows:,} rows, more than the {rows:,} that fit the {model_budget_bytes() / _GIB:g} GiB memory "
+            f"limit ({MODEL_GB_ENV}); use a sample or a recent slice of the log"
+        )
+    return None
+
+
+def check_table_shape(n_rows: int, n_columns: int, name: str) -> None:
+    """Raise :class:`InputError` naming the file when :func:`table_shape_problem` finds one."""
+    problem = table_shape_problem(n_rows, n_columns)
+    if problem:
+        raise InputError(problem, file=name)
+
+
 # --------------------------------------------------------------------------- model memory
 def model_budget_bytes() -> int:
     """Memory budget of one build in bytes: ``$MGVIZ_MAX_MODEL_GB`` or :data:`DEFAULT_MODEL_GB`."""
@@ -144,14 +183,26 @@ def check_model_size(n_users: int, n_items: int, n_interactions: int, name: str 
     budget = model_budget_bytes()
     if need <= budget:
         return need
-    per_item = DENSE_ARRAYS * 4 * max(int(n_users), 1)
-    fit_items = max(int((budget - BYTES_PER_INTERACTION * n_interactions) // per_item), 0)
+    fit = _items_that_fit(n_users, n_interactions, budget, ease)
+    subset = (
+        f"e.g. the {fit:,} most popular items, or fewer users" if fit >= 1 else "a shorter log (fewer interactions)"
+    )
     raise InputError(
         f"{n_users:,} users × {n_items:,} items ({n_interactions:,} interactions) is too large to model here: "
         f"it needs about {need / _GIB:.1f} GiB of memory ({DENSE_ARRAYS} dense users × items arrays"
         f"{' + EASE items × items matrices' if ease and n_items <= EASE_MAX_ITEMS else ''}), "
         f"over the {budget / _GIB:g} GiB limit ({MODEL_GB_ENV}). "
-        f"Model a subset – e.g. the {fit_items:,} most popular items, or fewer users – "
-        f"or raise {MODEL_GB_ENV} on a machine with more memory",
+        f"Model a subset – {subset} – or raise {MODEL_GB_ENV} on a machine with more memory",
         file=name or "the data",
     )
+
+
+def _items_that_fit(n_users: int, n_interactions: int, budget: int, ease: bool) -> int:
+    """Largest item count whose estimate stays within ``budget`` (same users and interactions)."""
+    lo, hi = 0, 1
+    while estimate_model_bytes(n_users, hi, n_interactions, ease) <= budget and hi < 2**40:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # the estimate grows with the item count (EASE only adds below its cut-off)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if estimate_model_bytes(n_users, mid, n_interactions, ease) <= budget else (lo, mid)
+    return lo

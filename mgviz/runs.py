@@ -22,13 +22,19 @@ import scipy.sparse as sp
 
 from mgviz.levels.macro import SegmentProfile
 from mgviz.pipeline import BuildConfig, InterestModel
-from mgviz.schema import LEVELS, Dataset
+from mgviz.schema import INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
 
 FORMAT = "mgviz-run/1"
 ARRAYS = (
     "category_mix", "segment_category", "item_embeddings", "user_text_embeddings", "user_vectors",
     "membership", "als_user_factors", "als_item_factors",
 )  # fmt: skip
+#: Which count the first axis of each array follows ("users", "items" or "segments").
+ARRAY_ROWS = {
+    "category_mix": "users", "segment_category": "segments", "item_embeddings": "items",
+    "user_text_embeddings": "users", "user_vectors": "users", "membership": "users",
+    "als_user_factors": "users", "als_item_factors": "items",
+}  # fmt: skip
 LIBRARIES = (
     "mgviz", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "umap-learn", "sentence-transformers",
     "transformers", "torch", "implicit", "jieba", "streamlit", "plotly",
@@ -67,7 +73,11 @@ def save_run(model: InterestModel, out_dir, inputs: dict[str, str] | None = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
+            try:
+                os.replace(tmp, out_dir)
+            except BaseException:
+                os.replace(old, out_dir)  # put the previous run back
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out_dir)
@@ -139,6 +149,18 @@ def read_manifest(run_dir) -> dict:
         raise RunError(f"{path}: manifest is corrupt ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise RunError(f"{path}: not an {FORMAT} manifest")
+    info, levels = manifest.get("dataset"), manifest.get("levels")
+    problem = None
+    if not isinstance(manifest.get("config"), dict):
+        problem = "'config' is missing or not an object"
+    elif not isinstance(info, dict) or not all(isinstance(info.get(k), int) for k in ("n_users", "n_items")):
+        problem = "'dataset' is missing or lacks whole numbers 'n_users' / 'n_items'"
+    elif not isinstance(levels, list) or not set(levels) <= set(LEVELS):
+        problem = f"'levels' should list some of {', '.join(LEVELS)} (is {levels!r})"
+    elif not isinstance(manifest.get("categories"), list):
+        problem = "'categories' is missing or not a list"
+    if problem:
+        raise RunError(f"{path}: manifest is incomplete: {problem}")
     return manifest
 
 
@@ -155,13 +177,27 @@ def _npy(run_dir: Path, name: str, shape0: int | None = None) -> np.ndarray:
     return arr
 
 
-def _parquet(run_dir: Path, name: str) -> pd.DataFrame:
+def _parquet(run_dir: Path, name: str, columns=()) -> pd.DataFrame:
     path = run_dir / f"{name}.parquet"
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except FileNotFoundError:
         raise RunError(f"{run_dir}: artefact {path.name} is missing") from None
     except Exception as exc:  # pyarrow raises several types for damaged files
+        raise RunError(f"{run_dir}: artefact {path.name} is corrupt ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise RunError(f"{run_dir}: artefact {path.name} lacks column(s) {', '.join(missing)}")
+    return frame
+
+
+def _profiles(run_dir: Path) -> list[SegmentProfile]:
+    path = run_dir / "profiles.json"
+    try:
+        return [SegmentProfile.from_dict(d) for d in json.loads(path.read_text(encoding="utf-8"))]
+    except FileNotFoundError:
+        raise RunError(f"{run_dir}: artefact {path.name} is missing") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:  # JSON errors are ValueErrors
         raise RunError(f"{run_dir}: artefact {path.name} is corrupt ({type(exc).__name__}: {exc})") from None
 
 
@@ -170,12 +206,12 @@ def load_run(run_dir) -> InterestModel:
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
     info = manifest["dataset"]
-    items = _parquet(run_dir, "items")
+    items = _parquet(run_dir, "items", ITEM_COLS)
     items["categories"] = items["categories"].map(lambda c: [str(x) for x in c] if c is not None else [])
     dataset = Dataset(
-        interactions=_parquet(run_dir, "interactions"),
+        interactions=_parquet(run_dir, "interactions", INTERACTION_COLS),
         items=items,
-        users=_parquet(run_dir, "users"),
+        users=_parquet(run_dir, "users", USER_COLS),
         demographic_cols=list(info.get("demographic_cols", [])),
         has_rating=bool(info.get("has_rating")),
         has_time=bool(info.get("has_time")),
@@ -184,16 +220,25 @@ def load_run(run_dir) -> InterestModel:
     n_users, n_items = len(dataset.users), len(dataset.items)
     if (n_users, n_items) != (info["n_users"], info["n_items"]):
         raise RunError(
-            f"{run_dir}: tables hold {n_users} users / {n_items} items, manifest says {info['n_users']} / {info['n_items']}"
+            f"{run_dir}: users.parquet / items.parquet hold {n_users} users / {n_items} items, "
+            f"manifest.json says {info['n_users']} / {info['n_items']}"
         )
-    arrays = {name: _npy(run_dir, name) for name in ARRAYS}
+    u, i = dataset.codes()
+    if (u < 0).any() or (i < 0).any():
+        raise RunError(
+            f"{run_dir}: artefact interactions.parquet names {int((u < 0).sum())} user(s) / {int((i < 0).sum())} "
+            "item(s) that are not in users.parquet / items.parquet"
+        )
+    profiles = _profiles(run_dir)
+    rows = {"users": n_users, "items": n_items, "segments": len(profiles)}
+    arrays = {name: _npy(run_dir, name, rows[ARRAY_ROWS[name]]) for name in ARRAYS}
+    segments = _npy(run_dir, "segments", n_users)
+    if len(segments) and (segments.min() < 0 or segments.max() >= len(profiles)):
+        raise RunError(f"{run_dir}: artefact segments.npy names segments outside 0..{len(profiles) - 1}")
     level_scores = {lv: _npy(run_dir, f"scores_{lv}", n_users) for lv in manifest["levels"]}
     for lv, arr in level_scores.items():
         if arr.shape != (n_users, n_items):
             raise RunError(f"{run_dir}: scores_{lv}.npy has shape {arr.shape}, expected {(n_users, n_items)}")
-    profiles = [
-        SegmentProfile.from_dict(d) for d in json.loads((run_dir / "profiles.json").read_text(encoding="utf-8"))
-    ]
     umap_path = run_dir / "umap_xy.npy"
     k_path = run_dir / "k_scores.parquet"
     return InterestModel(
@@ -202,7 +247,7 @@ def load_run(run_dir) -> InterestModel:
         categories=list(manifest["categories"]),
         categories_derived=bool(manifest["categories_derived"]),
         item_categories=sp.csr_matrix(_npy(run_dir, "item_categories", n_items)),
-        segments=_npy(run_dir, "segments", n_users),
+        segments=segments,
         profiles=profiles,
         keywords=_parquet(run_dir, "keywords"),
         level_scores=level_scores,

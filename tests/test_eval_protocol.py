@@ -62,6 +62,9 @@ def test_metrics_for_weights_and_baselines(small, encoder):
     for key in ("ndcg@10", "recall@20", "coverage@10", "ild_category@10", "novelty@10", "ndcg", "recall"):
         assert key in fused and np.isfinite(fused[key])
     assert 0 < fused["ndcg"] <= 1
+    quick = ctx.metrics_for(ctx.auto_weights(), quick=True)
+    assert {"ndcg", "recall", "coverage", "ild_category", "novelty"} <= set(quick)
+    assert all(quick[key] == pytest.approx(fused[key]) for key in quick)
     base = ctx.baselines
     assert {"popular", "ease", "itemknn", "micro only", "macro only", "meso only", "semantic only"} <= set(base)
     # personalised methods beat most-popular on this data with planted interests

@@ -21,7 +21,10 @@ from mgviz.evaluation.baselines import ease, item_knn, most_popular
 from mgviz.evaluation.metrics import (
     beyond_accuracy,
     by_group,
+    coverage,
     interest_coverage,
+    intra_list_diversity,
+    novelty,
     per_user_metrics,
     ranking_metrics,
 )
@@ -129,11 +132,27 @@ class EvalContext:
     def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
         return self.lists(fuse(self.model.level_scores, weights, strategy=self.model.config.fusion_strategy), k)
 
-    def score_lists(self, lists: np.ndarray, beyond: bool = True) -> dict:
+    def score_lists(self, lists: np.ndarray, beyond: bool = True, quick: bool = False) -> dict:
+        """Metrics of lists for the evaluated users (rows of :attr:`rows`).
+
+        ``quick`` keeps what a live panel needs – accuracy at the smallest k, coverage,
+        novelty, category diversity and interest coverage – and skips the costlier
+        pairwise ones (personalisation, embedding diversity).
+        """
         test = self.test[self.rows]
-        acc = ranking_metrics(lists, test, ks=self.ks)
+        ks = (min(self.ks),) if quick else self.ks
+        acc = ranking_metrics(lists, test, ks=ks)
         out = {f"{m}@{k}": v for k, ms in acc.items() for m, v in ms.items() if m != "n_users"}
-        if beyond:
+        if quick:
+            k = min(self.ks)
+            top = lists[:, :k]
+            out[f"coverage@{k}"] = coverage(top, test.shape[1])
+            out[f"novelty@{k}"] = novelty(top, self.train)
+            out[f"ild_category@{k}"] = intra_list_diversity(
+                top, item_categories=self.model.dataset.items["categories"].tolist()
+            )
+            out[f"interest_coverage@{k}"] = interest_coverage(top, test, self.model.item_categories)
+        elif beyond:
             k = min(self.ks)
             extra = beyond_accuracy(
                 lists[:, :k],
@@ -145,12 +164,13 @@ class EvalContext:
             out.update({f"{m}@{k}": v for m, v in extra.items()})
         return out
 
-    def metrics_for(self, weights: dict[str, float], k: int = 10) -> dict:
+    def metrics_for(self, weights: dict[str, float], k: int = 10, quick: bool = False) -> dict:
         """Accuracy and beyond-accuracy metrics of the fused lists for ``weights``.
 
-        Keys are ``"ndcg@10"`` etc. plus unsuffixed aliases at ``k`` for the dashboard.
+        Keys are ``"ndcg@10"`` etc. plus unsuffixed aliases at ``k`` for the dashboard;
+        ``quick`` as in :meth:`score_lists` (for slider moves).
         """
-        out = self.score_lists(self.fused_lists(weights))
+        out = self.score_lists(self.fused_lists(weights), quick=quick)
         out.update({key.split("@")[0]: val for key, val in out.items() if key.endswith(f"@{k}")})
         return out
 

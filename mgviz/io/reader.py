@@ -18,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from mgviz import limits
 from mgviz.errors import InputError, ValidationReport
 from mgviz.io import sniff
 
@@ -216,6 +217,18 @@ def _read_parquet(data: bytes, name: str) -> Table:
     import pyarrow.parquet as pq
 
     try:
+        # the footer first: refuse before decompressing anything (a few KB can declare billions of rows)
+        footer = pq.ParquetFile(pa.BufferReader(data))
+        schema, n_rows = footer.schema_arrow, footer.metadata.num_rows
+        pickled = _pickled_fields(schema)
+        if pickled:
+            raise ReadError(
+                f"declares a pickled Python type (arrow.py_extension_type, column {', '.join(pickled)}), "
+                "which mgviz never loads (unpickling can run arbitrary code); write the column as plain values"
+            )
+        problem = limits.table_shape_problem(n_rows, len(schema))
+        if problem:
+            raise ReadError(problem)
         df = pq.read_table(pa.BufferReader(data)).to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         raise ReadError(f"is not a valid Parquet file ({exc})") from exc
@@ -232,10 +245,37 @@ def _read_parquet(data: bytes, name: str) -> Table:
     return Table(df, np.arange(len(df)) + 2, name)
 
 
+def _pickled_fields(schema) -> list[str]:
+    """Columns (also nested ones) whose Arrow type is the pickle-based ``arrow.py_extension_type``.
+
+    PyArrow >= 14.0.1 no longer unpickles it and shows the storage type with the
+    extension name kept in the field metadata; either way such a file is refused.
+    """
+    found = []
+
+    def walk(fld, path: str) -> None:
+        meta = fld.metadata or {}
+        ext = getattr(fld.type, "extension_name", None)
+        if meta.get(b"ARROW:extension:name") == b"arrow.py_extension_type" or ext == "arrow.py_extension_type":
+            found.append(f"'{path}'")
+        for k in range(fld.type.num_fields):
+            walk(fld.type.field(k), f"{path}.{fld.type.field(k).name}")
+
+    for fld in schema:
+        walk(fld, fld.name)
+    return found
+
+
 # --------------------------------------------------------------------------- delimited text
 def _read_delimited(text: str, name: str, ext: str, report: ValidationReport) -> Table:
     recbole = ext in RECBOLE_EXTENSIONS or _looks_recbole(_first_line(text))
     delimiter = "\t" if recbole else sniff_delimiter(text, ext)
+    # upper bounds (quoted fields may hold line breaks and delimiters), before anything is parsed
+    problem = limits.table_shape_problem(
+        max(text.count("\n"), text.count("\r")), _first_line(text).count(delimiter) + 1
+    )
+    if problem:
+        raise ReadError(problem)
     fast = _read_clean(text, delimiter, recbole)
     if fast is not None:
         header, df = fast
@@ -446,13 +486,15 @@ def _clean_header(header: list[str], name: str, report: ValidationReport | None)
     out: list[str] = []
     seen: set[str] = set()
     dups: list[str] = []
+    next_suffix: dict[str, int] = {}  # per repeated name: without it, k copies of one name cost O(k²)
     for k, col in enumerate(header, start=1):
         col = col.strip().lstrip("\ufeff") or f"column_{k}"
         if col in seen:
             dups.append(col)
-            base, n = col, 1
+            base, n = col, next_suffix.get(col, 1)
             while f"{base}.{n}" in seen:
                 n += 1
+            next_suffix[base] = n + 1
             col = f"{base}.{n}"
         seen.add(col)
         out.append(col)

@@ -50,14 +50,21 @@ def parse_weights(spec: str | dict | None) -> dict[str, float] | str:
     return weights
 
 
-def normalise_per_user(scores: np.ndarray) -> np.ndarray:
-    """Min-max scale each row to [0, 1] (constant rows become 0). Returns float32."""
-    scores = np.asarray(scores, dtype=np.float32)
-    lo = scores.min(axis=1, keepdims=True)
-    hi = scores.max(axis=1, keepdims=True)
-    span = hi - lo
+def normalise_per_user(scores: np.ndarray, out: str | None = None) -> np.ndarray:
+    """Min-max scale each row to [0, 1] (constant rows become 0). Returns float32.
+
+    ``out="inplace"`` reuses ``scores``' memory when it is already a float32 array.
+    """
+    if out == "inplace" and isinstance(scores, np.ndarray) and scores.dtype == np.float32:
+        result = scores
+    else:
+        result = np.array(scores, dtype=np.float32, copy=True)
+    lo = result.min(axis=1, keepdims=True)
+    span = result.max(axis=1, keepdims=True) - lo
     span[span <= 0] = 1.0
-    return ((scores - lo) / span).astype(np.float32)
+    result -= lo
+    result /= span
+    return result
 
 
 STRATEGIES = ("weighted", "product")

@@ -165,16 +165,25 @@ class InterestModel:
         )  # fmt: skip
 
 
+RECOMMEND_BLOCK = 4096  # users fused and ranked together by recommend()
+
+
 def recommend(level_scores, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted") -> pd.DataFrame:
     """See :meth:`InterestModel.recommend`; works on the arrays alone (for runs loaded from disk).
 
     Contributions are weight × normalised level score; with the weighted strategy they add up to
     the score, with the product strategy they still show each level's share of the evidence.
     """
-    total = sum(weights.get(lv, 0.0) for lv in level_scores) or 1.0
-    fused = fuse(level_scores, weights, rows=rows, strategy=strategy)
-    top = top_n(fused, n, exclude=seen, rows=rows)
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows)
+    if len(row_idx) > RECOMMEND_BLOCK:  # bounded memory for many users: fuse and rank a block at a time
+        blocks = [row_idx[i : i + RECOMMEND_BLOCK] for i in range(0, len(row_idx), RECOMMEND_BLOCK)]
+        return pd.concat(
+            [recommend(level_scores, weights, seen, user_ids, item_ids, n, b, strategy) for b in blocks],
+            ignore_index=True,
+        )
+    total = sum(weights.get(lv, 0.0) for lv in level_scores) or 1.0
+    fused = fuse(level_scores, weights, rows=row_idx, strategy=strategy)
+    top = top_n(fused, n, exclude=seen, rows=row_idx)
     valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
     r = np.repeat(row_idx, top.shape[1])[valid]
     c = top.ravel()[valid]
@@ -351,17 +360,19 @@ def build(
     # ---------------------------------------------------------------- level scores
     with timer("level scores"):
         seg_items = macro.segment_item_distribution(weighted, membership)
-        raw = {
-            "macro": macro.macro_scores(membership, seg_items),
-            "meso": meso.meso_scores(mix, popularity, item_cats),
-            "micro": micro.micro_scores(uf, vf, weighted, config.micro_model, config.ease_l2),
-            "semantic": (
+        # one dense users × items array at a time, normalised in place: peak memory stays
+        # near the four arrays the model keeps, not twice that
+        scorers = {
+            "macro": lambda: macro.macro_scores(membership, seg_items),
+            "meso": lambda: meso.meso_scores(mix, popularity, item_cats),
+            "micro": lambda: micro.micro_scores(uf, vf, weighted, config.micro_model, config.ease_l2),
+            "semantic": lambda: (
                 semantic.learned_scores(profile, item_emb, seen, seed=config.seed)
                 if config.semantic_model == "learned"
                 else semantic.semantic_scores(profile, item_emb)
             ),
         }
-        level_scores = {name: normalise_per_user(arr) for name, arr in raw.items()}
+        level_scores = {name: normalise_per_user(score(), out="inplace") for name, score in scorers.items()}
 
     return InterestModel(
         dataset=dataset,

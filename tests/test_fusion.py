@@ -64,3 +64,19 @@ def test_product_fusion_prefers_items_all_levels_agree_on():
     assert product[0, 1] > product[0, 0] and product[0, 1] > product[0, 2]  # the product can
     with pytest.raises(ValueError, match="strategy"):
         fuse({"micro": a}, {"micro": 1}, strategy="max")
+
+
+def test_recommend_in_blocks_gives_the_same_lists(monkeypatch):
+    import pandas as pd
+
+    import mgviz.pipeline as pipeline
+
+    rng = np.random.default_rng(0)
+    levels = {lv: rng.random((300, 40)).astype(np.float32) for lv in ("macro", "meso", "micro", "semantic")}
+    seen = sp.random(300, 40, density=0.2, format="csr", random_state=0)
+    users, items = np.array([f"u{i}" for i in range(300)]), np.array([f"i{i}" for i in range(40)])
+    weights = {"macro": 0.1, "meso": 0.2, "micro": 0.5, "semantic": 0.2}
+    whole = pipeline.recommend(levels, weights, seen, users, items, n=5)
+    monkeypatch.setattr(pipeline, "RECOMMEND_BLOCK", 64)
+    pd.testing.assert_frame_equal(pipeline.recommend(levels, weights, seen, users, items, n=5), whole)
+    assert len(whole) == 300 * 5

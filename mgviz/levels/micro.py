@@ -80,8 +80,8 @@ def ease_item_weights(matrix: sp.spmatrix, l2: float = 500.0) -> np.ndarray:
 
 def ease_scores(weighted: sp.csr_matrix, l2: float = 500.0) -> np.ndarray:
     """EASE scores X·B of every user on the binarised matrix."""
-    x = (weighted > 0).astype(np.float64).tocsr()
-    return np.asarray(x @ ease_item_weights(x, l2), dtype=np.float32)
+    x = (weighted > 0).astype(np.float32).tocsr()
+    return np.asarray(x @ ease_item_weights(x, l2).astype(np.float32), dtype=np.float32)
 
 
 def micro_scores(
@@ -102,7 +102,10 @@ def micro_scores(
     ease = ease_scores(weighted, l2)
     if model == "ease":
         return ease
-    return 0.5 * (normalise_per_user(als) + normalise_per_user(ease))
+    blend = normalise_per_user(als, out="inplace")
+    blend += normalise_per_user(ease, out="inplace")
+    blend *= np.float32(0.5)
+    return blend
 
 
 def user_term_counts(

@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make", choices=sorted(SHAPES), help=argparse.SUPPRESS)
     parser.add_argument("--no-umap", action="store_true", help="skip UMAP in builds")
     parser.add_argument("--quick", action="store_true", help="100k interactions only")
+    parser.add_argument("--sizes", default="1m,5m", help="comma-separated sizes to run (default 1m,5m)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.make:
@@ -203,9 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], not args.no_umap)))
         return 0
-    plan = [("100k", "load"), ("100k", "build")] if args.quick else [
-        ("1m", "load"), ("1m", "build"), ("5m", "load"), ("5m", "build")
-    ]  # fmt: skip
+    sizes = ["100k"] if args.quick else args.sizes.split(",")
+    plan = [(size, mode) for size in sizes for mode in ("load", "build")]
     results = []
     for name, mode in plan:
         path = OUT / f"log_{name}.csv"

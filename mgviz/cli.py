@@ -202,8 +202,10 @@ def _write_frame(frame, out: str | None, as_json: bool) -> None:
             safe_csv_frame(frame).to_csv(path, index=False)
     elif as_json:
         print(frame.to_json(orient="records", force_ascii=False, indent=1))
-    else:
-        frame.to_csv(sys.stdout, index=False)
+    else:  # stdout is often redirected into a .csv a spreadsheet opens: same neutralising as files
+        from mgviz.export import safe_csv_frame
+
+        safe_csv_frame(frame).to_csv(sys.stdout, index=False)
 
 
 def cmd_recommend(args) -> int:

@@ -31,18 +31,18 @@ from mgviz.errors import InputError
 
 #: Upload limit when no Streamlit configuration is found (Streamlit's own default is also 200).
 FALLBACK_UPLOAD_MB = 200
-#: Highest upload limit the code accepts: about 6M interactions as CSV, whose loading was measured
-#: to stay well inside the memory budget (docs/reliability.md). A larger configured value is capped.
+#: Highest upload limit the code accepts: about 8M interactions as CSV; loading 5M (125 MB) peaked at
+#: 1.2 GiB (docs/reliability.md), well inside the memory budget. A larger configured value is capped.
 UPLOAD_CEILING_MB = 200
 #: Memory budget of one build, GiB; ``$MGVIZ_MAX_MODEL_GB`` overrides it.
 DEFAULT_MODEL_GB = 6.0
 MODEL_GB_ENV = "MGVIZ_MAX_MODEL_GB"
 #: Dense float32 users × items arrays alive at the peak: the 4 level scores a model keeps plus the
-#: temporaries of fusing and ranking every user at once (raw scores while normalising, fused scores,
-#: int64 sort keys). Measured: ~8.8 arrays at the end of the build, ~12.3 with the first top-10 for
-#: all users (20k × 5k, docs/reliability.md).
-DENSE_ARRAYS = 12
-#: Bytes per interaction for the tables, sparse matrices and ALS (measured, docs/reliability.md).
+#: temporaries of computing one level and of fusing / ranking a block of users. Measured at 20k × 5k
+#: (docs/reliability.md): 5.4 with the default configuration including top-10 for every user,
+#: 8.4 with the learned semantic score (float64 logits).
+DENSE_ARRAYS = 8
+#: Bytes per interaction for the tables, sparse matrices and ALS (loading alone measured ~350 B at 1M).
 BYTES_PER_INTERACTION = 600
 #: Float64 items × items matrices EASE holds at once (Gram matrix, its inverse, the weights).
 EASE_MATRICES = 3

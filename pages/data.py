@@ -9,6 +9,7 @@ import streamlit as st
 from mgviz import plots
 from mgviz.errors import InputError
 from mgviz.io import detect_roles
+from mgviz.limits import MAX_UPLOAD_BYTES
 from mgviz.pipeline import BuildConfig, build
 from mgviz.runs import RunError
 from ui import cache, logic, nav, state, widgets
@@ -130,7 +131,8 @@ def mapping_section(tables: dict) -> dict:
 
 
 def load_files(files: dict, mapping: dict, token: str) -> None:
-    max_bytes = int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+    # the smaller of Streamlit's own cap and the library's (both come from .streamlit/config.toml)
+    max_bytes = min(int(st.get_option("server.maxUploadSize")) * 1024 * 1024, MAX_UPLOAD_BYTES)
     try:
         dataset, report = cache.load_upload(token, files, mapping, max_bytes)
     except InputError as exc:

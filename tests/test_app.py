@@ -393,7 +393,7 @@ def test_eval_job_memoises_metrics():
         baselines = {"popular": {"ndcg@10": 0.1}}
         split_info = {}
 
-        def metrics_for(self, weights, k=10):
+        def metrics_for(self, weights, k=10, quick=False):
             calls.append(dict(weights))
             return {"ndcg": weights.get("micro", 0.0), "ild_category": 0.5}
 

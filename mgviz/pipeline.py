@@ -400,10 +400,48 @@ def build(
     )
 
 
-def user_map(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
-    """2-D UMAP of user vectors (deterministic for a seed)."""
+_UMAP_READY = False
+
+
+def _umap_module():
+    """``umap``, with numba's on-disk cache switched on for its compiled functions.
+
+    umap-learn compiles its numba functions on first use in every process (about 20 s
+    here) because most are not declared ``cache=True``; turning the cache on makes every
+    later process load the machine code instead (a few seconds).
+    """
+    global _UMAP_READY
     import umap
 
+    if not _UMAP_READY:
+        import importlib
+
+        from numba.core.registry import CPUDispatcher
+
+        for name in ("umap.umap_", "umap.layouts", "umap.utils", "umap.spectral", "umap.distances", "umap.sparse"):
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            for obj in vars(module).values():
+                if isinstance(obj, CPUDispatcher):
+                    try:
+                        obj.enable_caching()
+                    except Exception:  # noqa: BLE001 - a function numba cannot cache just compiles as before
+                        pass
+        _UMAP_READY = True
+    return umap
+
+
+def user_map(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
+    """2-D UMAP of user vectors (deterministic for a seed)."""
+    import warnings
+
+    umap = _umap_module()
     n = len(vectors)
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean", random_state=seed)
-    return reducer.fit_transform(l2_normalise(vectors)).astype(np.float32)
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=min(15, n - 1), min_dist=0.1, metric="euclidean", random_state=seed, n_jobs=1
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="n_jobs value")  # a seed forces one thread; that is the point
+        return reducer.fit_transform(l2_normalise(vectors)).astype(np.float32)

@@ -27,7 +27,7 @@ PAGES = [
     st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
 ]
 
-st.set_page_config(page_title="mgviz – user interest dashboard", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="mgviz – user interest dashboard", page_icon="📊", layout="wide")
 state.init()
 widgets.ensure_model()
 page = st.navigation(PAGES)

@@ -21,7 +21,7 @@ from mgviz.io import load_dataset, read_table
 from mgviz.levels.meso import category_mix_over_time
 from mgviz.report_html import segment_report_html
 from mgviz.runs import load_run
-from ui import logic
+from ui import logic, state
 from ui.evaljob import EvalJob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,8 +119,23 @@ def profiles(token: str, _model) -> pd.DataFrame:
     return profiles_frame(_model)
 
 
+def eval_job(token: str, model) -> EvalJob:
+    """This session's background evaluation of ``model`` (see :func:`shared_eval_job`).
+
+    The session keeps the job it got in its own state: the shared cache holds only two jobs, so
+    with three sessions on three models every rerun would otherwise evict another session's job
+    and start its evaluation again from scratch (a new thread each time, the old one still running).
+    """
+    held = st.session_state.get(state.EVAL_JOB)
+    if held is not None and held[0] == token:
+        return held[1]
+    job = shared_eval_job(token, model)
+    st.session_state[state.EVAL_JOB] = (token, job)
+    return job
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
-def eval_job(token: str, _model) -> EvalJob:
+def shared_eval_job(token: str, _model) -> EvalJob:
     """The background held-out evaluation of the model's data and settings (started once per token).
 
     A run built with ``mgviz build --evaluate`` (as ``make run`` builds the sample) carries its

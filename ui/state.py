@@ -20,6 +20,7 @@ MODEL = "mgviz.model"  #: InterestModel
 MODEL_TOKEN = "mgviz.model_token"  #: str identifying the model (cache key)
 MODEL_SOURCE = "mgviz.model_source"  #: human description ("sample run …", "built from upload …")
 MODEL_ERROR = "mgviz.model_error"  #: message when the default run could not be opened
+EVAL_JOB = "mgviz.eval_job"  #: (model token, EvalJob) of the held-out evaluation this session follows
 
 # ---- data loaded on the Data page (may not be modelled yet)
 DATA = "mgviz.data"  #: Dataset
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     MODEL_TOKEN: None,
     MODEL_SOURCE: "",
     MODEL_ERROR: None,
+    EVAL_JOB: None,
     DATA: None,
     DATA_TOKEN: None,
     DATA_REPORT: None,

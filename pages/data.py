@@ -6,13 +6,13 @@ import time
 
 import streamlit as st
 
-from mgviz import plots
+from mgviz import explore, plots
 from mgviz.errors import InputError
 from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
 from mgviz.pipeline import BuildConfig, build
 from mgviz.runs import RunError
-from ui import cache, logic, nav, state, widgets
+from ui import cache, nav, state, widgets
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
 ROLES = ("interactions", "items", "users")
@@ -93,7 +93,7 @@ def upload_section() -> None:
         show_last_error()
         return
     mapping = mapping_section(tables)
-    token = logic.digest(ids, {role: name for role, (name, _) in files.items()}, mapping)
+    token = explore.digest(ids, {role: name for role, (name, _) in files.items()}, mapping)
     error = st.session_state.get(state.DATA_ERROR)
     if token != st.session_state.get(state.DATA_TOKEN) and not (error and error.get("token") == token):
         load_files(files, mapping, token)
@@ -199,7 +199,7 @@ def summary_section(dataset, token: str, what: str) -> None:
     cols[3].metric("Sparsity", f"{s['sparsity']:.2%}", help="share of user × item pairs without an interaction")
     cols[4].metric("Median per user", f"{s['per_user_median']:.0f}")
     st.caption(
-        f"Time span: {logic.time_span(s)} · {s['categories']:,} item categories · "
+        f"Time span: {explore.time_span(s)} · {s['categories']:,} item categories · "
         f"demographics: {', '.join(s['demographics']) or 'none'}"
     )
     left, right = st.columns(2)
@@ -269,7 +269,7 @@ def run_build(dataset, token: str, what: str, config: BuildConfig) -> None:
         seconds = time.perf_counter() - started
         bar.progress(1.0, text="done")
         status.update(label=f"Model built in {seconds:.0f} s", state="complete", expanded=False)
-    build_token = "build:" + logic.digest(token, config.to_dict())
+    build_token = "build:" + explore.digest(token, config.to_dict())
     state.set_model(model, build_token, f"{what}, built with K={config.k}")
     st.success(f"Model built: {len(model.profiles)} segments. Every page now shows it.", icon=":material/check:")
 

@@ -10,7 +10,8 @@ import json
 
 import streamlit as st
 
-from ui import cache, logic, nav, state, widgets
+from mgviz import explore
+from ui import cache, nav, state, widgets
 
 
 def main() -> None:
@@ -41,15 +42,15 @@ def lists_section(model, weights: dict, n: int, slug: str) -> None:
     if sum(weights.values()) <= 0:
         st.warning("All weights are zero – set them on the Recommendations page.")
         return
-    preview = logic.user_list(model, 0, weights, min(n, 5)).drop(columns=["reason"])
+    preview = explore.user_list(model, 0, weights, min(n, 5)).drop(columns=["reason"])
     st.dataframe(preview, hide_index=True, width="stretch")
     cols = st.container(horizontal=True)
     cols.download_button(
-        "Lists as CSV", data=lambda: logic.csv_bytes(logic.all_lists(model, weights, n)), file_name=f"{slug}-lists.csv",
+        "Lists as CSV", data=lambda: explore.csv_bytes(explore.all_lists(model, weights, n)), file_name=f"{slug}-lists.csv",
         mime="text/csv", icon=":material/download:", key="export.lists.csv",
     )  # fmt: skip
     cols.download_button(
-        "Lists as Parquet", data=lambda: logic.parquet_bytes(logic.all_lists(model, weights, n)),
+        "Lists as Parquet", data=lambda: explore.parquet_bytes(explore.all_lists(model, weights, n)),
         file_name=f"{slug}-lists.parquet", mime="application/octet-stream", icon=":material/download:",
         key="export.lists.parquet",
     )  # fmt: skip
@@ -62,11 +63,11 @@ def profiles_section(model, token: str, slug: str) -> None:
     st.dataframe(frame.head(5), hide_index=True, width="stretch")
     cols = st.container(horizontal=True)
     cols.download_button(
-        "Profiles as CSV", data=lambda: logic.csv_bytes(frame), file_name=f"{slug}-profiles.csv", mime="text/csv",
+        "Profiles as CSV", data=lambda: explore.csv_bytes(frame), file_name=f"{slug}-profiles.csv", mime="text/csv",
         icon=":material/download:", key="export.profiles.csv",
     )  # fmt: skip
     cols.download_button(
-        "Profiles as JSON", data=lambda: logic.profiles_json(model, frame), file_name=f"{slug}-profiles.json",
+        "Profiles as JSON", data=lambda: explore.profiles_json(model, frame), file_name=f"{slug}-profiles.json",
         mime="application/json", icon=":material/download:", key="export.profiles.json",
     )  # fmt: skip
 
@@ -85,7 +86,7 @@ def report_section(model, token: str, slug: str) -> None:
 
 def settings_section(model, weights: dict, n: int, slug: str) -> None:
     st.subheader("Run settings")
-    settings = logic.run_settings(model, weights, n, st.session_state.get(state.MODEL_SOURCE, ""))
+    settings = explore.run_settings(model, weights, n, st.session_state.get(state.MODEL_SOURCE, ""))
     with st.expander("Show settings"):
         st.json(settings, expanded=1)
     st.download_button(

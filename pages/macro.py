@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mgviz import plots
-from ui import cache, logic, nav, state, widgets
+from mgviz import explore, plots
+from ui import cache, nav, state, widgets
 
 CARDS_PER_ROW = 3
 
@@ -51,7 +51,7 @@ def k_section(model, token: str) -> int:
 def apply_k(model, token: str, k: int) -> None:
     """Replace the open model's segments (and macro scores) with those for ``k``."""
     seg = cache.segmentation(token, k, model)
-    new = logic.with_segmentation(model, seg, cache.term_stats(token, model))
+    new = explore.with_segmentation(model, seg, cache.term_stats(token, model))
     weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
     source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]
     state.set_model(new, f"{token}|k={k}", f"{source} · re-segmented with K={k}")
@@ -89,7 +89,7 @@ def selection_summary(model, rows: list[int], seg, labels: list[str]) -> None:
     if not rows:
         st.caption("Tip: choose *Box select* or *Lasso select* in the chart's toolbar and draw around users.")
         return
-    summary = logic.selection_summary(model, rows, seg.segments, labels)
+    summary = explore.selection_summary(model, rows, seg.segments, labels)
     with st.container(border=True):
         st.markdown(f"**Selected users: {summary['count']:,}** ({summary['count'] / len(model.user_ids):.1%} of all)")
         left, right = st.columns(2)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mgviz import plots
-from ui import cache, logic, nav, widgets
+from mgviz import explore, plots
+from ui import cache, nav, widgets
 
 N_ITEMS = 10
 
@@ -15,12 +15,12 @@ def main() -> None:
     st.title("Micro · users")
     st.caption("Pick a user to see what they did, which words describe them, and what each level would suggest.")
     user, row = widgets.user_picker(model, "micro")
-    history = logic.user_history(model, user)
+    history = explore.user_history(model, user)
     header(model, token, row, history)
     st.plotly_chart(plots.history_timeline(history, f"History of user {user}"), key="micro.timeline")
     left, right = st.columns(2)
     with left:
-        keywords = logic.user_keywords(model, user)
+        keywords = explore.user_keywords(model, user)
         fig = plots.weight_bars(keywords["keyword"].tolist(), keywords["weight"].tolist(), "Interest keywords")
         st.plotly_chart(fig, key="micro.kw")
     with right:
@@ -56,7 +56,7 @@ def header(model, token: str, row: int, history) -> None:
 
 
 def item_bars(model, row: int, level: str, title: str, color: str, key: str) -> None:
-    top = logic.top_items(model, row, level, N_ITEMS)
+    top = explore.top_items(model, row, level, N_ITEMS)
     hover = [f"{t}<br>{c}" for t, c in zip(top["title"], top["categories"], strict=True)]
     fig = plots.weight_bars(top["title"].tolist(), top["score"].tolist(), title, color=color, hover=hover)
     st.plotly_chart(fig, key=key)

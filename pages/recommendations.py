@@ -11,10 +11,10 @@ import numpy as np
 import streamlit as st
 
 from mgviz import plots
+from mgviz.explore import user_list
 from mgviz.schema import LEVELS
 from ui import cache, nav, state, widgets
 from ui.evaljob import PANEL_METRICS, panel_row
-from ui.logic import user_list
 
 STEP = 0.05
 N_KEY = state.widget_key("n")

@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from helpers_app import HashEncoder, tiny_files, tiny_model, tiny_run_dir  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from mgviz import explore  # noqa: E402
 from mgviz.schema import LEVELS  # noqa: E402
-from ui import evaljob, logic  # noqa: E402
+from ui import evaljob  # noqa: E402
 
 PAGES = {
     "data": "Data",
@@ -307,10 +308,10 @@ def model():
 
 
 def test_csv_exports_neutralise_formulas(model):
-    frame = logic.all_lists(model, {"micro": 1.0}, 3)
+    frame = explore.all_lists(model, {"micro": 1.0}, 3)
     frame.loc[0, "title"] = '=HYPERLINK("http://x")'
     frame.loc[1, "title"] = "@SUM(A1)"
-    text = logic.csv_bytes(frame).decode("utf-8-sig")
+    text = explore.csv_bytes(frame).decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(text))
     assert back.loc[0, "title"].startswith("'=")
     assert back.loc[1, "title"].startswith("'@")
@@ -318,39 +319,39 @@ def test_csv_exports_neutralise_formulas(model):
 
 
 def test_parquet_and_json_exports_round_trip(model):
-    frame = logic.all_lists(model, {"micro": 1.0}, 3)
-    back = pd.read_parquet(io.BytesIO(logic.parquet_bytes(frame)))
+    frame = explore.all_lists(model, {"micro": 1.0}, 3)
+    back = pd.read_parquet(io.BytesIO(explore.parquet_bytes(frame)))
     assert back.equals(frame)
     from mgviz.export import profiles_frame
 
-    doc = json.loads(logic.profiles_json(model, profiles_frame(model)))
+    doc = json.loads(explore.profiles_json(model, profiles_frame(model)))
     assert len(doc["segments"]) == 3 and len(doc["users"]) == 90
     assert isinstance(doc["users"][0]["keywords"], list)
 
 
 def test_reasons_name_the_strongest_levels(model):
-    recs = logic.user_list(model, 0, {"macro": 0.0, "meso": 1.0, "micro": 0.0, "semantic": 0.0}, 5)
+    recs = explore.user_list(model, 0, {"macro": 0.0, "meso": 1.0, "micro": 0.0, "semantic": 0.0}, 5)
     assert recs["reason"].str.contains(r"\(meso\)").all()
     assert recs["reason"].str.startswith("matches your interest in").all()
-    recs = logic.user_list(model, 0, {"macro": 0.1, "meso": 0.0, "micro": 0.9, "semantic": 0.0}, 5)
+    recs = explore.user_list(model, 0, {"macro": 0.1, "meso": 0.0, "micro": 0.9, "semantic": 0.0}, 5)
     assert recs["reason"].str.contains(r"\(micro\)").all()
     assert recs["reason"].str.contains("“").all()  # names an item the user had
 
 
 def test_selection_summary(model):
     rows = np.flatnonzero(model.segments == 1)
-    s = logic.selection_summary(model, rows, model.segments, model.segment_labels)
+    s = explore.selection_summary(model, rows, model.segments, model.segment_labels)
     assert s["count"] == len(rows)
     assert list(s["segments"].values()) == [1.0]
     assert sum(s["categories"].values()) <= 1.0 + 1e-6
-    assert logic.selection_summary(model, [], model.segments, model.segment_labels)["count"] == 0
+    assert explore.selection_summary(model, [], model.segments, model.segment_labels)["count"] == 0
 
 
 def test_resegment_and_apply(model):
-    stats = logic.term_stats(model)
-    seg = logic.resegment(model, 2, stats)
+    stats = explore.term_stats(model)
+    seg = explore.resegment(model, 2, stats)
     assert len(seg.profiles) == 2 and set(seg.segments.tolist()) == {0, 1}
-    new = logic.with_segmentation(model, seg, stats)
+    new = explore.with_segmentation(model, seg, stats)
     assert new.config.k == 2 and new.membership.shape == (90, 2)
     assert not np.allclose(new.level_scores["macro"], model.level_scores["macro"])
     assert new.level_scores["micro"] is model.level_scores["micro"]
@@ -359,19 +360,19 @@ def test_resegment_and_apply(model):
 
 def test_user_history_and_top_items(model):
     user = str(model.user_ids[0])
-    history = logic.user_history(model, user)
+    history = explore.user_history(model, user)
     assert len(history) == 14 and history["time"].is_monotonic_increasing
-    top = logic.top_items(model, 0, "micro", 5)
+    top = explore.top_items(model, 0, "micro", 5)
     seen = set(history["item_id"])
     assert len(top) == 5 and not seen & set(top["item_id"])
     assert top["score"].is_monotonic_decreasing
 
 
 def test_data_summary(model):
-    s = logic.data_summary(model.dataset)
+    s = explore.data_summary(model.dataset)
     assert (s["users"], s["items"], s["interactions"]) == (90, 60, 1260)
     assert 0 < s["sparsity"] < 1
-    assert logic.time_span(s).startswith("01 Jan 2025")
+    assert explore.time_span(s).startswith("01 Jan 2025")
 
 
 def test_eval_job_reports_a_failing_factory():

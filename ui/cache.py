@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from mgviz import explore
 from mgviz.encoder import Encoder
 from mgviz.evaluation.persist import has_evaluation, load_evaluation
 from mgviz.export import profiles_frame
@@ -21,7 +22,7 @@ from mgviz.io import load_dataset, read_table
 from mgviz.levels.meso import category_mix_over_time
 from mgviz.report_html import segment_report_html
 from mgviz.runs import load_run
-from ui import logic, state
+from ui import state
 from ui.evaljob import EvalJob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,21 +75,21 @@ def load_upload(token: str, _files: dict, mapping: dict, max_bytes: int):
 @st.cache_data(max_entries=8, show_spinner=False)
 def data_summary(token: str, _dataset) -> dict:
     del token
-    return logic.data_summary(_dataset)
+    return explore.data_summary(_dataset)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Counting words for segment profiles…")
-def term_stats(token: str, _model) -> logic.TermStats:
+def term_stats(token: str, _model) -> explore.TermStats:
     del token
-    return logic.term_stats(_model)
+    return explore.term_stats(_model)
 
 
 @st.cache_resource(max_entries=24, show_spinner="Re-segmenting users…")
-def segmentation(token: str, k: int, _model) -> logic.Segmentation:
+def segmentation(token: str, k: int, _model) -> explore.Segmentation:
     """Segments for ``k`` (the model's own for its K, otherwise K-means on the stored vectors)."""
     if k == len(_model.profiles):
-        return logic.current_segmentation(_model)
-    return logic.resegment(_model, k, term_stats(token, _model))
+        return explore.current_segmentation(_model)
+    return explore.resegment(_model, k, term_stats(token, _model))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -1,4 +1,5 @@
-"""What the pages compute from a fitted model – plain functions, no Streamlit, so they are testable.
+"""Exploration helpers behind the dashboard (no Streamlit): summaries, re-segmentation, user views,
+reasons for recommendations, export bytes. Every function takes plain data or a fitted model.
 
 The pages call these through the cached wrappers in :mod:`ui.cache`.
 """

@@ -130,7 +130,10 @@ class Encoder:
             if len(keys) != len(vecs):
                 continue
             for k, v in zip(keys, vecs, strict=True):
-                self._memory[bytes(k)] = v
+                # keys are 20-byte SHA-1 digests: uint8 rows (older shards: "S20", whose trailing
+                # zero bytes numpy strips, so pad them back)
+                key = k.tobytes() if keys.dtype == np.uint8 else bytes(k).ljust(20, b"\x00")
+                self._memory[key] = v
             self._loaded_shards.add(keys_file.name)
 
     def _write_shard(self, keys: list[bytes], vecs: np.ndarray) -> None:
@@ -140,7 +143,8 @@ class Encoder:
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha1(b"".join(keys)).hexdigest()[:16]
         tmp_k, tmp_v = folder / f".keys-{name}.tmp.npy", folder / f".vecs-{name}.tmp.npy"
-        np.save(tmp_k, np.array(keys, dtype="S20"), allow_pickle=False)
+        digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20)
+        np.save(tmp_k, digests, allow_pickle=False)
         np.save(tmp_v, vecs.astype(np.float32), allow_pickle=False)
         # vectors first, keys last: a reader only trusts a shard whose keys file exists
         os.replace(tmp_v, folder / f"vecs-{name}.npy")

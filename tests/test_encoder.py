@@ -58,3 +58,15 @@ def test_chinese_text_is_encoded(tmp_path):
 def test_unknown_model_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match="could not be loaded offline"):
         Encoder("/no/such/model/dir", cache_dir=tmp_path).encode(["text"])
+
+
+def test_every_cached_text_is_found_again(tmp_path, monkeypatch):
+    """SHA-1 digests that end in zero bytes must survive the round trip through the shard files."""
+    from mgviz.encoder import text_key
+
+    texts = [f"item number {i}" for i in range(600)]
+    assert any(text_key(t).endswith(b"\x00") for t in texts)  # the case that once slipped through
+    Encoder(cache_dir=tmp_path).encode(texts)
+    again = Encoder(cache_dir=tmp_path)
+    monkeypatch.setattr(again, "_load_model", lambda: pytest.fail("a cached text was encoded again"))
+    again.encode(texts)

@@ -216,7 +216,9 @@ def test_upload_then_a_bad_upload_keeps_the_app_usable(page, server, tmp_path):
     page.wait_for_selector(IDLE)
     assert_no_exception(page)
     assert page.get_by_text("The data loaded before is kept").count() == 1
-    assert page.locator("[data-testid='stDataFrame']").count() >= 1  # the problem table
+    # the problem table: its grid component loads lazily, so wait for it rather than count at once
+    page.locator("[data-testid='stDataFrame']").first.wait_for(state="attached", timeout=60_000)
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1
     screenshot(page, server, "data-upload-error", docs=False)
     page.locator("[data-testid='stSidebarNav']").get_by_text("Macro · segments").click()
     page.get_by_role("heading", name=PAGES["macro"]).first.wait_for()

@@ -48,6 +48,7 @@ def machine() -> dict:
         "memory": mem,
         "python": platform.python_version(),
         "os": platform.platform(),
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
 
 
@@ -67,6 +68,9 @@ def render(results: dict) -> str:
         "",
         f"Machine: {m['cpu']} · {m['cores']} cores · {m['memory'].replace('MemTotal:', '').strip()} · "
         f"Python {m['python']} · {m['os']}",
+        "",
+        f"Load average (1 min) when the benchmarks started: {m.get('load_average_at_start', '?')} – on a 2-core machine",
+        "anything above ~0.5 means other work shared the cores and the times below are upper bounds.",
         "",
         "## Build time per stage (seconds)",
         "",

@@ -280,7 +280,7 @@ def build(
         if config.use_user_text:
             user_emb, _ = textvec.own_text_vectors(
                 dataset, encoder, own_counts, term_emb, config.text_alpha,
-                progress=lambda _s, d, t: timer.stage("encode users", d, t),
+                progress=lambda _s, d, t: timer.stage("encode users", d, t), dim=item_emb.shape[1],
             )  # fmt: skip
         else:
             user_emb = np.zeros_like(item_emb[:0], shape=(n_users, item_emb.shape[1]))

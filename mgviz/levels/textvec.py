@@ -65,6 +65,7 @@ def own_text_vectors(
     term_embeddings: np.ndarray | None = None,
     alpha: dict | None = None,
     progress=None,
+    dim: int | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Fused word / sentence / document vector of each user's own words (zero row = no text).
 
@@ -80,7 +81,8 @@ def own_text_vectors(
         parts["word"] = np.asarray(tfidf @ term_embeddings, dtype=np.float32)
     dim = next((p.shape[1] for p in parts.values() if p is not None), None)
     if dim is None:
-        return np.zeros((len(dataset.users), encoder.dimension), np.float32), alpha
+        # nobody wrote anything: zero vectors, without loading the model just to learn its width
+        return np.zeros((len(dataset.users), dim or encoder.dimension), np.float32), alpha
     out = np.zeros((len(dataset.users), dim), np.float32)
     for name, vec in parts.items():
         if vec is not None:

@@ -79,11 +79,11 @@ def own_text_vectors(
     if own_counts is not None and term_embeddings is not None and own_counts.nnz:
         tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(own_counts)
         parts["word"] = np.asarray(tfidf @ term_embeddings, dtype=np.float32)
-    dim = next((p.shape[1] for p in parts.values() if p is not None), None)
-    if dim is None:
+    width = next((p.shape[1] for p in parts.values() if p is not None), None)
+    if width is None:
         # nobody wrote anything: zero vectors, without loading the model just to learn its width
         return np.zeros((len(dataset.users), dim or encoder.dimension), np.float32), alpha
-    out = np.zeros((len(dataset.users), dim), np.float32)
+    out = np.zeros((len(dataset.users), width), np.float32)
     for name, vec in parts.items():
         if vec is not None:
             out += np.float32(alpha.get(name, 0.0)) * l2_normalise(vec)

@@ -325,12 +325,9 @@ def build(
 
     # ---------------------------------------------------------------- macro
     with timer("segments"):
-        blocks = {
-            "text": profile,
-            "categories": np.sqrt(mix),  # Hellinger: distances between mixes as sqrt-probabilities
-            "als": uf if weighted.nnz else None,
-            "demographics": macro.demographic_block(dataset.users, dataset.demographic_cols),
-        }
+        blocks = macro.interest_blocks(
+            profile, mix, uf if weighted.nnz else None, macro.demographic_block(dataset.users, dataset.demographic_cols)
+        )
         vectors = macro.user_vectors(blocks, config.block_weights)
         k = min(config.k, n_users)
         segments, centroids, _ = macro.fit_segments(vectors, k, config.seed)

@@ -86,15 +86,10 @@ def update_user(model: InterestModel, user_id, events: pd.DataFrame) -> Interest
     consumed = semantic.consumption_embedding(sp.csr_matrix(w_row), model.item_embeddings)
     profile = semantic.profile_embedding(model.user_text_embeddings[u : u + 1], consumed)
 
-    blocks = {
-        "text": profile,
-        "categories": np.sqrt(mix[u : u + 1]),
-        "als": als_u[u : u + 1],
-        "demographics": None,
-    }
     demo = macro.demographic_block(ds.users, ds.demographic_cols)
-    if demo is not None:
-        blocks["demographics"] = demo[u : u + 1]
+    blocks = macro.interest_blocks(
+        profile, mix[u : u + 1], als_u[u : u + 1], demo[u : u + 1] if demo is not None else None
+    )
     vectors = model.user_vectors.copy()
     vectors[u] = macro.user_vectors(blocks, cfg.block_weights)[0]
     k = len(model.profiles)

@@ -37,6 +37,17 @@ def user_vectors(blocks: dict[str, np.ndarray | None], block_weights: dict[str, 
     return np.hstack(parts).astype(np.float32)
 
 
+def interest_blocks(
+    profile: np.ndarray, mix: np.ndarray, als: np.ndarray | None, demographics: np.ndarray | None
+) -> dict[str, np.ndarray | None]:
+    """The named blocks of a user vector, in the order :func:`user_vectors` joins them.
+
+    The category mix enters as its square root (Hellinger: distances between mixes as
+    distances between sqrt-probabilities).
+    """
+    return {"text": profile, "categories": np.sqrt(mix), "als": als, "demographics": demographics}
+
+
 def demographic_block(users: pd.DataFrame, cols: list[str]) -> np.ndarray | None:
     """One-hot categorical / standardised numeric demographics (None when there are none)."""
     if not cols:

@@ -8,10 +8,16 @@ weight slider one step (0.05) at a time with the keyboard, ``--moves`` times –
 every move is a new weight vector, so nothing is served from the metrics memo –
 and records
 
-* **list updated** – key press until the recommendation table shows the new list;
-* **panel done** – key press until the fragment's rerun has finished (list, charts, metrics).
+* **list updated** – key event until the first animation frame that shows the new list;
+* **metrics updated** – key event until the first frame that shows the held-out metric numbers
+  for the new weights (the caption under them names the weights; it is drawn after the numbers);
+* **panel done** – key event until the app is idle again: every element of the fragment's
+  rerun, the three charts after the numbers included, has been received and rendered.
 
-Prints the median (and spread) of both; ``--json`` prints them as JSON too.
+The times are taken inside the page (the key event's own timestamp, ``requestAnimationFrame``
+and a ``MutationObserver`` on the app's run state), so Playwright's round trips do not count.
+
+Prints the median (and spread) of each; ``--json`` prints them as JSON too.
 
 Usage::
 
@@ -22,54 +28,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browserkit import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, start_streamlit, stop  # noqa: E402
+
 TABLE = "[data-testid='stTable']"
+METRICS_FOR = ".st-key-recs-metrics-for"
 THUMB = ".st-key-w-weight-micro input[type=range]"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(run_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "MGVIZ_RUN": str(run_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-           "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited early; see {log_path}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.read().strip() == b"ok":
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"streamlit did not become healthy; see {log_path}")
-
-
-def table_text(page) -> str:
-    return page.locator(TABLE).first.inner_text()
 
 
 def wait_for_evaluation(page, timeout_s: float) -> bool:
@@ -86,21 +58,43 @@ def wait_for_evaluation(page, timeout_s: float) -> bool:
     return False
 
 
-def one_move(page, key: str) -> tuple[float, float]:
-    """Press ``key`` on the micro slider; return (list updated, panel done) in milliseconds."""
-    before = table_text(page)
+#: Installed before each key press: timestamps, in the page's own clock, of the key event, of the first
+#: animation frame showing the new list / the new metrics caption, and of the app going idle again.
+WATCH = """([table, metrics]) => {
+  const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; };
+  const app = document.querySelector("[data-testid='stApp']");
+  const w = { before: { list: text(table), metrics: text(metrics) }, t: {}, running: false };
+  window.__mgvizMove = w;
+  document.addEventListener("keydown", (e) => { w.t.key = e.timeStamp; }, { capture: true, once: true });
+  const state = new MutationObserver(() => {
+    const s = app.getAttribute("data-test-script-state");
+    if (s === "running") w.running = true;
+    else if (w.running && s === "notRunning" && w.t.done === undefined) { w.t.done = performance.now(); state.disconnect(); }
+  });
+  state.observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+  const frame = () => {
+    const now = performance.now();
+    if (w.t.list === undefined && text(table) !== w.before.list) w.t.list = now;
+    if (w.t.metrics === undefined && w.before.metrics !== null && text(metrics) !== w.before.metrics) w.t.metrics = now;
+    if (w.t.list === undefined || (w.before.metrics !== null && w.t.metrics === undefined)) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}"""
+MOVE_DONE = (
+    "() => { const w = window.__mgvizMove; return w.t.key !== undefined && w.t.list !== undefined && "
+    "(w.before.metrics === null || w.t.metrics !== undefined) && w.t.done !== undefined; }"
+)
+
+
+def one_move(page, key: str, with_metrics: bool) -> tuple[float, float | None, float]:
+    """Press ``key`` on the micro slider; return (list, metrics, panel done) in ms after the key event."""
     thumb = page.locator(THUMB)
     thumb.focus()
-    t0 = time.perf_counter()
+    page.evaluate(WATCH, [TABLE, METRICS_FOR if with_metrics else "#no-metrics"])
     thumb.press(key)
-    page.wait_for_function(
-        "([sel, before]) => { const t = document.querySelector(sel); return t && t.innerText !== before; }",
-        arg=[TABLE, before], polling="raf", timeout=120_000,
-    )  # fmt: skip
-    t_list = time.perf_counter()
-    page.wait_for_selector(IDLE, timeout=120_000)
-    t_done = time.perf_counter()
-    return (t_list - t0) * 1000, (t_done - t0) * 1000
+    page.wait_for_function(MOVE_DONE, polling=50, timeout=120_000)
+    t = page.evaluate("() => window.__mgvizMove.t")
+    return t["list"] - t["key"], (t["metrics"] - t["key"]) if with_metrics else None, t["done"] - t["key"]
 
 
 def summary(values: list[float]) -> dict:
@@ -113,10 +107,41 @@ def summary(values: list[float]) -> dict:
     }
 
 
+def measure(url: str, args) -> tuple[list[float], list[float], list[float], bool]:
+    """The timed moves in one Chromium page: (list, metrics, panel done) in ms, and whether metrics showed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/recommendations")
+        page.wait_for_selector(TABLE)
+        page.wait_for_selector(IDLE)
+        with_metrics = False if args.no_wait_eval else wait_for_evaluation(page, args.eval_timeout)
+        one_move(page, "End", with_metrics)  # warm-up (micro -> 1.0): first plot layouts, first metrics
+        lists, metrics, dones = [], [], []
+        for _ in range(args.moves):
+            page.wait_for_timeout(args.pause * 1000)  # the analyst looks before the next move
+            t_list, t_metrics, t_done = one_move(page, "ArrowLeft", with_metrics)  # 1.00, 0.95, ... all new
+            lists.append(t_list)
+            dones.append(t_done)
+            if t_metrics is not None:
+                metrics.append(t_metrics)
+        browser.close()
+    return lists, metrics, dones, with_metrics
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=ROOT / "runs" / "sample", help="run directory to open")
     parser.add_argument("--moves", type=int, default=10, help="slider moves to time (default 10)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.5,
+        help="seconds between a move's panel being done and the next move (default 0.5)",
+    )
     parser.add_argument("--no-wait-eval", action="store_true", help="do not wait for the held-out metrics")
     parser.add_argument("--eval-timeout", type=float, default=1800, help="seconds to wait for the evaluation")
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
@@ -125,43 +150,29 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"{args.run} is not a run (make sample-run builds the sample)")
     if not Path(CHROMIUM).exists():
         raise SystemExit("Debian chromium is missing (make chromium)")
-    from playwright.sync_api import sync_playwright
-
     log_path = Path(tempfile.mkdtemp(prefix="mgviz-bench-")) / "streamlit.log"
-    port = free_port()
-    proc = start_server(args.run, port, log_path)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(f"http://127.0.0.1:{port}/recommendations")
-            page.wait_for_selector(TABLE)
-            page.wait_for_selector(IDLE)
-            with_metrics = False if args.no_wait_eval else wait_for_evaluation(page, args.eval_timeout)
-            one_move(page, "End")  # warm-up (micro 0.55 -> 1.0): first plot layouts, first metrics
-            lists, dones = [], []
-            for _ in range(args.moves):
-                t_list, t_done = one_move(page, "ArrowLeft")  # 1.00, 0.95, 0.90, ... all new weights
-                lists.append(t_list)
-                dones.append(t_done)
-            browser.close()
-    finally:
-        proc.terminate()
+    with open(log_path, "w") as log:
+        port = free_port()
+        proc = start_streamlit(args.run, port, log)
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            lists, metrics, dones, with_metrics = measure(f"http://127.0.0.1:{port}", args)
+        finally:
+            stop(proc)
     result = {
         "run": str(args.run),
         "moves": args.moves,
         "metrics_panel_active": with_metrics,
         "list_updated": summary(lists),
+        "metrics_updated": summary(metrics) if metrics else None,
         "panel_done": summary(dones),
     }
     print(f"slider move -> list updated: median {result['list_updated']['median_ms']:.0f} ms "
           f"(min {result['list_updated']['min_ms']:.0f}, p90 {result['list_updated']['p90_ms']:.0f}, "
           f"max {result['list_updated']['max_ms']:.0f}) over {args.moves} moves")  # fmt: skip
+    if metrics:
+        m = result["metrics_updated"]
+        print(f"slider move -> metrics updated: median {m['median_ms']:.0f} ms (min {m['min_ms']:.0f}, "
+              f"p90 {m['p90_ms']:.0f}, max {m['max_ms']:.0f})")  # fmt: skip
     print(f"slider move -> panel done:   median {result['panel_done']['median_ms']:.0f} ms "
           f"(min {result['panel_done']['min_ms']:.0f}, p90 {result['panel_done']['p90_ms']:.0f}, "
           f"max {result['panel_done']['max_ms']:.0f}); metrics panel active: {with_metrics}")  # fmt: skip

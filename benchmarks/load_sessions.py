@@ -48,8 +48,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_latency import CHROMIUM, CHROMIUM_ARGS, IDLE, TABLE, free_port, start_server  # noqa: E402
-from helpers_app import csv_bytes, tiny_tables  # noqa: E402
+from browser_latency import TABLE  # noqa: E402
+from browserkit import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, marked_files, start_streamlit, stop  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 EXCEPTION = "[data-testid='stException']"
@@ -70,21 +70,6 @@ PLANS = {
     ("S2", "during a build"): ("semantic", "ArrowRight"),  # semantic 0.10 -> 0.60 (macro at 0.90)
     ("S3", "own model"): ("micro", "ArrowRight"),  # on S3's freshly built model
 }
-
-
-# ----------------------------------------------------------------------------------------------- data
-def marked_files(marker: str, seed: int, folder: Path) -> dict[str, Path]:
-    """A small interaction log (90 users, 60 items, 1,260 rows) and item table with ``marker`` in the ids."""
-    tables = tiny_tables(seed)
-    inter, items = tables["interactions"].copy(), tables["items"].copy()
-    inter["user_id"] = f"{marker}-" + inter["user_id"]
-    inter["item_id"] = f"{marker}-" + inter["item_id"]
-    items["item_id"] = f"{marker}-" + items["item_id"]
-    items["title"] = f"{marker} " + items["title"]
-    paths = {"interactions": folder / f"{marker}_log.csv", "items": folder / f"{marker}_items.csv"}
-    paths["interactions"].write_bytes(csv_bytes(inter))
-    paths["items"].write_bytes(csv_bytes(items))
-    return paths
 
 
 # ----------------------------------------------------------------------------------------------- statistics
@@ -399,15 +384,12 @@ def main(argv: list[str] | None = None) -> dict:
     log_path = folder / "streamlit.log"
     port = free_port()
     started = time.perf_counter()
-    proc = start_server(args.run, port, log_path)
-    try:
-        result = asyncio.run(asyncio.wait_for(scenario(args, f"http://127.0.0.1:{port}", folder), args.deadline))
-    finally:
-        proc.terminate()
+    with open(log_path, "w") as log:
+        proc = start_streamlit(args.run, port, log)
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            result = asyncio.run(asyncio.wait_for(scenario(args, f"http://127.0.0.1:{port}", folder), args.deadline))
+        finally:
+            stop(proc)
     log = log_path.read_text(errors="replace")
     result["server_tracebacks"] = log.count("Traceback")
     result["server_log"] = str(log_path)

@@ -104,9 +104,11 @@ def _sort_keys(scores: np.ndarray) -> np.ndarray:
     numbers have their magnitude bits flipped; the item index goes in the low bits.
     """
     bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
-    bits = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
+    np.bitwise_xor(bits, 0x7FFFFFFF, out=bits, where=bits < 0)  # in place: this runs on every slider move
     n_items = scores.shape[1]
-    return bits * n_items + (n_items - 1 - np.arange(n_items, dtype=np.int64))[None, :]
+    bits *= n_items
+    bits += (n_items - 1 - np.arange(n_items, dtype=np.int64))[None, :]
+    return bits
 
 
 def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows=None) -> np.ndarray:
@@ -125,8 +127,9 @@ def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows
     if n == 0:
         return np.zeros((scores.shape[0], 0), dtype=np.int64)
     keys = _sort_keys(scores)
-    if n < scores.shape[1]:
-        part = np.argpartition(-keys, n - 1, axis=1)[:, :n]
+    n_items = scores.shape[1]
+    if n < n_items:
+        part = np.argpartition(keys, n_items - n, axis=1)[:, n_items - n :]  # the n largest, unordered
     else:
         part = np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
     order = np.argsort(-np.take_along_axis(keys, part, axis=1), axis=1)

@@ -467,9 +467,14 @@ def contribution_bars(recs: pd.DataFrame, labels: Sequence[str] | None = None, t
         "barmode": "stack",
         "yaxis": {"autorange": "reversed", "automargin": True},
         "xaxis": {"title": {"text": "fused score = sum of the levels' contributions"}, "rangemode": "tozero"},
+        # legend in its own band between the title and the bars (a narrow chart wraps it to two lines)
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        "margin": {"t": 95 if title else 60},
     }
-    return _figure(data, layout, title, 110 + 30 * len(rows))
+    fig = _figure(data, layout, title, 150 + 30 * len(rows))
+    if title:
+        fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 12}})
+    return fig
 
 
 def metric_comparison(

@@ -222,6 +222,7 @@ def build_section(dataset, token: str, what: str) -> None:
     with st.form("build"):
         config = settings_form(base, len(dataset.users))
         submitted = st.form_submit_button("Build model", type="primary", icon=":material/play_arrow:")
+    show_build_message()
     if submitted:
         run_build(dataset, token, what, config)
 
@@ -271,7 +272,17 @@ def run_build(dataset, token: str, what: str, config: BuildConfig) -> None:
         status.update(label=f"Model built in {seconds:.0f} s", state="complete", expanded=False)
     build_token = "build:" + explore.digest(token, config.to_dict())
     state.set_model(model, build_token, f"{what}, built with K={config.k}")
-    st.success(f"Model built: {len(model.profiles)} segments. Every page now shows it.", icon=":material/check:")
+    st.session_state[state.BUILD_MESSAGE] = (
+        f"Model built in {seconds:.0f} s: {len(model.profiles)} segments. Every page now shows it."
+    )
+    st.rerun()  # the sidebar (drawn before this page) names the new model
+
+
+def show_build_message() -> None:
+    """The outcome of the build that just finished (shown once, after the rerun it asked for)."""
+    message = st.session_state.pop(state.BUILD_MESSAGE, None)
+    if message:
+        st.success(message, icon=":material/check:")
 
 
 def _progress_callback(bar, log):

@@ -2,10 +2,15 @@
 
 The weight sliders live in an ``st.fragment``: moving one reruns only the fusion
 panel, which fuses the stored level scores for one user, ranks them, and looks
-up (memoised) held-out metrics – no level is ever recomputed.
+up (memoised) held-out metrics – no level is ever recomputed. The panel draws the
+list and the metric numbers first and the charts after them, so what the analyst
+reads first arrives first. While the held-out evaluation runs, the same panel
+reruns itself every few seconds and shows the metrics in place when it is done.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import streamlit as st
@@ -17,8 +22,8 @@ from ui import cache, nav, state, widgets
 from ui.evaljob import PANEL_METRICS, panel_row
 
 STEP = 0.05
+BROWSER_PAINT_SECONDS = 0.05
 N_KEY = state.widget_key("n")
-HIGHER_IS_BETTER = {"ndcg": True, "recall": True, "coverage": True, "diversity": True, "novelty": True}
 
 
 def slider_key(level: str) -> str:
@@ -34,12 +39,8 @@ def main() -> None:
     )
     user, row = widgets.user_picker(model, "recs")
     job = cache.eval_job(token, model)
-    if not job.finished:
-        evaluation_progress(job)
-    elif job.error:
-        st.warning(f"Held-out metrics are not available: {job.error}", icon=":material/warning:")
     seed_sliders(model)
-    fusion_panel(model, row, job)
+    (fusion_panel if job.finished else fusion_panel_polling)(model, row, job)
 
 
 def seed_sliders(model) -> None:
@@ -54,24 +55,14 @@ def _snap(value: float) -> float:
     return float(np.clip(round(round(float(value) / STEP) * STEP, 2), 0.0, 1.0))
 
 
-def evaluation_progress(job) -> None:
-    """A progress line that polls the background evaluation and reruns the page when it is done."""
-
-    @st.fragment(run_every=2)
-    def poll() -> None:
-        if job.finished:
-            st.rerun(scope="app")
-        st.progress(
-            job.fraction,
-            text=f"Held-out evaluation running in the background ({job.stage}) – metrics appear when it is done.",
-        )
-
-    poll()
-
-
 # ----------------------------------------------------------------------------------------------- fusion fragment
-@st.fragment
-def fusion_panel(model, row: int, job) -> None:
+def fusion_body(model, row: int, job) -> None:
+    """Sliders, the list, the metric numbers, then the charts – in that order.
+
+    Streamlit sends elements as they are produced, so the list and the metric numbers reach the
+    browser before the three charts are even built (docs/benchmarks.md: slider latency).
+    """
+    evaluation_status(job)
     controls, results = st.columns([1, 3], gap="large")
     with controls:
         weights, n = weight_controls(model, job)
@@ -81,16 +72,45 @@ def fusion_panel(model, row: int, job) -> None:
         return
     with results:
         recs = user_list(model, row, weights, n)
-        st.plotly_chart(
-            plots.contribution_bars(recs, recs["title"].tolist(), title=f"Top {n} for user {model.user_ids[row]}"),
-            key="recs.bars",
-        )
+        # Both computed before either is drawn: while the script computes, the server's message loop
+        # waits for the interpreter, so a table sent before the metrics were computed arrived no sooner.
+        rows = metric_rows(job, weights)
+        st.markdown(f"**Top {n} for user {widgets.md_escape(model.user_ids[row])}**")
         table = recs[["rank", "title", "categories", "score", "reason"]].rename(
             columns={"reason": "why it is recommended"}
         )
-        st.table(table.assign(score=table["score"].map("{:.3f}".format)), hide_index=True)
-    metrics_panel(job, weights)
+        with st.container(key="recs-table"):
+            st.table(table.assign(score=table["score"].map("{:.3f}".format)), hide_index=True)
+        metric_numbers(job, weights, rows)
+    # Let the browser draw the list and the numbers before the chart messages arrive: a Plotly chart
+    # received in the same batch holds their paint back by the time it takes to lay out (~100 ms here).
+    time.sleep(BROWSER_PAINT_SECONDS)
+    bars, comparison = st.columns(2, gap="large")
+    with bars:
+        st.plotly_chart(plots.contribution_bars(recs, recs["title"].tolist(), title="What each level adds to each item"),
+                        key="recs.bars")  # fmt: skip
+    with comparison:
+        if rows:
+            st.plotly_chart(plots.metric_comparison(rows, PANEL_METRICS, title="Current weights vs. pinned and baselines"),
+                            key="recs.metrics")  # fmt: skip
     surface_panel(job, weights)
+
+
+#: The panel as a fragment: a slider move reruns only this function.
+fusion_panel = st.fragment(fusion_body)
+#: The same panel while the held-out evaluation runs: it also reruns itself every 2 s, so the metrics
+#: appear in place when the evaluation is done – no app rerun that could swallow a slider move.
+fusion_panel_polling = st.fragment(fusion_body, run_every=widgets.POLL_SECONDS)
+
+
+def evaluation_status(job) -> None:
+    if not job.finished:
+        st.progress(
+            job.fraction,
+            text=f"Held-out evaluation running in the background ({job.stage}) – metrics appear when it is done.",
+        )
+    elif job.error:
+        st.warning(f"Held-out metrics are not available: {job.error}", icon=":material/warning:")
 
 
 def weight_controls(model, job) -> tuple[dict[str, float], int]:
@@ -132,14 +152,26 @@ def auto_tune(job) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- metrics
-def metrics_panel(job, weights: dict[str, float]) -> None:
-    st.subheader("Held-out metrics")
+def metric_rows(job, weights: dict[str, float]) -> dict[str, dict[str, float]] | None:
+    """Held-out metrics of the current weights, the pinned ones and the baselines (``None`` while the
+    evaluation is not ready); memoised per weights in the job."""
     if not job.ready:
-        st.caption("The metrics panel appears once the background evaluation has finished.")
-        return
-    current = panel_row(job.metrics(weights))
+        return None
+    rows = {"current": panel_row(job.metrics(weights))}
     pinned_weights = st.session_state.get(state.PINNED)
-    pinned = panel_row(job.metrics(pinned_weights)) if pinned_weights else None
+    if pinned_weights:
+        rows["pinned"] = panel_row(job.metrics(pinned_weights))
+    rows.update({name: panel_row(m) for name, m in job.baselines.items()})
+    return rows
+
+
+def metric_numbers(job, weights: dict[str, float], rows: dict | None) -> None:
+    """The metric numbers of the current weights, with their difference to the pinned ones."""
+    st.markdown("**Held-out metrics**")
+    if rows is None:
+        st.caption("The metrics appear here once the background evaluation has finished.")
+        return
+    current, pinned = rows["current"], rows.get("pinned")
     cols = st.columns(len(PANEL_METRICS))
     for col, (key, label) in zip(cols, PANEL_METRICS, strict=True):
         value = current.get(key)
@@ -147,15 +179,30 @@ def metrics_panel(job, weights: dict[str, float]) -> None:
         if pinned and value is not None and pinned.get(key) is not None:
             delta = f"{value - pinned[key]:+.4f} vs. pinned"
         col.metric(label, "—" if value is None else f"{value:.4f}", delta=delta, delta_color="normal")
-    rows = {"current": current}
-    if pinned:
-        rows["pinned"] = pinned
-    rows.update({name: panel_row(m) for name, m in job.baselines.items()})
-    st.plotly_chart(plots.metric_comparison(rows, PANEL_METRICS, title="Current weights vs. pinned and baselines"),
-                    key="recs.metrics")  # fmt: skip
-    info = getattr(job.ctx, "split_info", None) or {}
-    if info:
-        st.caption("Split: " + ", ".join(f"{k} {v}" for k, v in info.items() if not isinstance(v, dict | list)))
+    total = sum(weights.values())
+    with st.container(key="recs-metrics-for"):  # drawn after the numbers: the browser benchmark waits for it
+        st.caption(
+            "For weights "
+            + " · ".join(f"{lv} {w / total:.2f}" for lv, w in weights.items())
+            + " – "
+            + split_text(getattr(job.ctx, "split_info", None) or {})
+            + "."
+        )
+
+
+def split_text(info: dict) -> str:
+    """What the metrics were measured on, in a few words."""
+    if not info:
+        return "held-out test interactions"
+    frac = f"{float(info.get('test_frac', 0.2)):.0%}"
+    held = {
+        "temporal": f"each user's latest {frac} held out",
+        "random": f"a random {frac} held out (seed {info.get('seed')})",
+        "loo": "each user's last interaction held out",
+        "global": f"the log's latest {frac} held out",
+    }.get(info.get("method"), f"{info.get('method')} split")
+    users = f"{int(info['n_test_users']):,} test users" if "n_test_users" in info else "the test users"
+    return f"{users}, {held}"
 
 
 def surface_panel(job, weights: dict[str, float]) -> None:

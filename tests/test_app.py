@@ -190,6 +190,8 @@ def test_build_from_an_upload_replaces_the_model_and_keeps_it_across_pages():
     model = at.session_state["mgviz.model"]
     assert len(model.profiles) == 2 and model.umap_xy is None
     assert "uploaded files" in at.session_state["mgviz.model_source"]
+    sidebar = "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert "Open:** uploaded files" in sidebar and "K = 2 segments" in sidebar  # not the sample any more
     at.switch_page("pages/macro.py").run()
     assert not at.exception
     assert "without the 2-D map" in texts(at, "info")

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,17 +20,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from browserkit import CHROMIUM, CHROMIUM_ARGS, IDLE, ServerError, free_port, start_streamlit, stop  # noqa: E402
 from helpers_app import csv_bytes, tiny_run_dir, tiny_tables  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 SHOTS = ROOT / "tests" / "screenshots"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
 SAMPLE_RUN = ROOT / "runs" / "sample"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
 PAGES = {
     "macro": "Macro · user segments",  # first: a deep link on a fresh server must still get app.py's navigation
@@ -48,45 +42,19 @@ WIDTH, HEIGHT = 1500, 1000
 EVAL_TIMEOUT_S = float(os.environ.get("MGVIZ_EVAL_TIMEOUT", 1200))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``streamlit run app.py`` on a free port; yields its URL and whether it shows the sample run."""
     is_sample = (SAMPLE_RUN / "manifest.json").exists()
     run_dir = SAMPLE_RUN if is_sample else tiny_run_dir()
-    port = _free_port()
-    env = {**os.environ, "MGVIZ_RUN": str(run_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
     log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")  # noqa: SIM115
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while not _healthy(url):
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start (see {log.name})")
-        time.sleep(0.5)
-    yield SimpleNamespace(url=url, is_sample=is_sample, log=log.name)
-    proc.terminate()
+    port = free_port()
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc = start_streamlit(run_dir, port, log)
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, log=log.name)
+    stop(proc)
     log.close()
 
 

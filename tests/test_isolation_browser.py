@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ui, for the AppTest script
 
 import test_browser as tb  # noqa: E402
-from helpers_app import csv_bytes, tiny_tables  # noqa: E402
+from browserkit import marked_files  # noqa: E402
 
 # the real-server fixtures of test_browser (one server and one Chromium for this module)
 server = tb.server
@@ -48,22 +48,6 @@ MARKERS = {"ALPHA": 1, "BRAVO": 2}  #: marker -> seed of its tiny data
 BUILD_TIMEOUT_S = 600
 APP = "[data-testid='stApp']"
 NAV = "[data-testid='stSidebarNav']"
-
-
-# ----------------------------------------------------------------------------------------------- data
-def marked_files(marker: str, seed: int, folder: Path) -> dict[str, Path]:
-    """The tiny interaction log and item table with ``marker`` in every id, title and file name."""
-    tables = tiny_tables(seed)
-    inter = tables["interactions"].copy()
-    inter["user_id"] = f"{marker}-" + inter["user_id"]
-    inter["item_id"] = f"{marker}-" + inter["item_id"]
-    items = tables["items"].copy()
-    items["item_id"] = f"{marker}-" + items["item_id"]
-    items["title"] = f"{marker} " + items["title"]
-    paths = {"interactions": folder / f"{marker}_log.csv", "items": folder / f"{marker}_items.csv"}
-    paths["interactions"].write_bytes(csv_bytes(inter))
-    paths["items"].write_bytes(csv_bytes(items))
-    return paths
 
 
 # ----------------------------------------------------------------------------------------------- page helpers
@@ -114,7 +98,7 @@ def wait_for_build(page, timeout: float = BUILD_TIMEOUT_S) -> None:
     def done():
         if page.get_by_text("The build failed").count():
             raise AssertionError("the build failed: " + app_text(page)[-2000:])
-        return page.get_by_text("Model built:").count() > 0
+        return page.get_by_text("Model built in").count() > 0
 
     tb.wait_until(done, timeout, "the build to finish", interval=1)
     idle(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ import streamlit as st
 from mgviz.plots import segment_color
 from mgviz.runs import RunError
 from ui import cache, state
+
+#: Seconds between the polls of a running background evaluation.
+POLL_SECONDS = 2
 
 
 def ensure_model() -> None:
@@ -56,18 +60,35 @@ def sidebar_summary() -> None:
 
 
 def start_evaluation() -> None:
-    """Start (once per model) the background held-out evaluation and show its state in the sidebar."""
+    """Start (once per model) the background held-out evaluation and show its state in the sidebar.
+
+    While it runs, the status line is a fragment that redraws itself every few seconds, so it
+    says "ready" when the evaluation is done without rerunning the page.
+    """
     model = st.session_state.get(state.MODEL)
     if model is None:
         return
     job = cache.eval_job(st.session_state[state.MODEL_TOKEN], model)
     with st.sidebar:
-        if job.ready:
-            st.caption("Held-out evaluation: ready.")
-        elif job.error:
-            st.caption("Held-out evaluation: not available.")
-        else:
-            st.caption(f"Held-out evaluation: running ({job.stage}).")
+        (_evaluation_caption if job.finished else _evaluation_caption_polling)(job)
+
+
+def _evaluation_caption_body(job) -> None:
+    if job.ready:
+        st.caption("Held-out evaluation: ready.")
+    elif job.error:
+        st.caption("Held-out evaluation: not available.")
+    else:
+        st.caption(f"Held-out evaluation: running ({job.stage}).")
+
+
+_evaluation_caption = st.fragment(_evaluation_caption_body)
+_evaluation_caption_polling = st.fragment(_evaluation_caption_body, run_every=POLL_SECONDS)
+
+
+def md_escape(text: object) -> str:
+    """``text`` with Markdown's special characters escaped (for ids and names in st.markdown)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
 
 
 def segment_of(model, row: int) -> str:

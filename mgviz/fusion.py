@@ -68,7 +68,7 @@ def normalise_per_user(scores: np.ndarray, out: str | None = None) -> np.ndarray
 
 
 STRATEGIES = ("weighted", "product")
-_PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
+PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
 
 
 def fuse(
@@ -92,7 +92,7 @@ def fuse(
             continue
         part = arr if rows is None else arr[rows]
         if strategy == "product":
-            part = np.log(part + _PRODUCT_FLOOR)
+            part = np.log(part + PRODUCT_FLOOR)
         out = part * np.float32(w) if out is None else out + part * np.float32(w)
     return np.exp(out) if strategy == "product" else out
 

@@ -524,6 +524,29 @@ def test_weight_surface_pruning_changes_no_list():
         assert row["ndcg"] == pytest.approx(direct, abs=1e-12)
 
 
+def test_weight_surface_of_the_product_fusion_is_the_product_fusions():
+    # A run built with fusion_strategy="product" must be tuned on the product's lists, not the sum's.
+    rng = np.random.default_rng(12)
+    train, target, _ = random_case(50, 300, seed=12)
+    base = rng.gamma(0.5, size=train.shape)
+    levels = {
+        f"l{j}": normalise_per_user(base + s * rng.gamma(0.5, size=train.shape)) for j, s in enumerate((0.2, 0.5, 1))
+    }
+    product = weight_surface(levels, train, target, k=5, step=0.25, metric="ndcg", strategy="product")
+    weighted = weight_surface(levels, train, target, k=5, step=0.25, metric="ndcg")
+    for _, row in product.iterrows():
+        w = {lvl: row[lvl] for lvl in levels}
+        lists = top_n(fuse(levels, w, strategy="product"), 5, exclude=train)
+        assert row["ndcg"] == pytest.approx(ranking_metrics(lists, target, ks=(5,))[5]["ndcg"], abs=1e-12)
+    assert not np.allclose(product["ndcg"], weighted["ndcg"])  # the two fusions rank differently here
+    weights, _ = choose_weights_grid(levels, train, target, k=5, step=0.25, strategy="product")
+    assert (
+        product.loc[(product[list(levels)] == pd.Series(weights)).all(axis=1), "ndcg"].iloc[0] == product["ndcg"].max()
+    )
+    with pytest.raises(ValueError, match="strategy"):
+        weight_surface(levels, train, target, strategy="max")
+
+
 def test_stacking_prefers_the_level_equal_to_target():
     levels, train, target = oracle_case(seed=4, n_users=80, n_items=100)
     levels["noise2"] = np.random.default_rng(5).random(levels["noise"].shape).astype(np.float32)

@@ -30,7 +30,7 @@ from mgviz.evaluation.metrics import (
 )
 from mgviz.evaluation.splits import describe_split, split
 from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
-from mgviz.fusion import fuse, top_n
+from mgviz.fusion import PRODUCT_FLOOR, fuse, top_n
 from mgviz.pipeline import BuildConfig, InterestModel, build
 from mgviz.schema import LEVELS, Dataset
 
@@ -58,8 +58,13 @@ def tune_on_validation(
     fit_ds = train.with_interactions(fit_df)
     model = build(fit_ds, _fast_config(config), encoder, progress=progress)
     exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
-    weights, surface = choose_weights_grid(model.level_scores, exclude, target, k=k, step=step)
-    stacking = learn_weights_stacking(model.level_scores, exclude, target, seed=config.seed)
+    weights, surface = choose_weights_grid(
+        model.level_scores, exclude, target, k=k, step=step, strategy=config.fusion_strategy
+    )
+    features = model.level_scores
+    if config.fusion_strategy == "product":  # the product is linear in log(score + floor): stack on those
+        features = {level: np.log(arr + PRODUCT_FLOOR) for level, arr in features.items()}
+    stacking = learn_weights_stacking(features, exclude, target, seed=config.seed)
     return {
         "weights": weights,
         "stacking_weights": stacking,
@@ -186,7 +191,10 @@ class EvalContext:
 
     def surface(self, k: int = 10, step: float = 0.1, metric: str = "ndcg") -> pd.DataFrame:
         """Test metric over the weight simplex (for the dashboard's chart; not used for choosing)."""
-        return weight_surface(self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric)
+        return weight_surface(
+            self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric,
+            strategy=self.model.config.fusion_strategy,
+        )  # fmt: skip
 
     def auto_weights(self) -> dict[str, float]:
         """Weights chosen on the validation split carved from train (never on test)."""

@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.evaluation.metrics import ACCURACY_METRICS, canonical_csr, ranking_metrics
-from mgviz.fusion import fuse, top_n
+from mgviz.fusion import PRODUCT_FLOOR, STRATEGIES, fuse, top_n
 
 
 def simplex_grid(levels, step: float = 0.1) -> np.ndarray:
@@ -109,6 +109,7 @@ def weight_surface(
     step: float = 0.1,
     metric: str = "ndcg",
     rows=None,
+    strategy: str = "weighted",
 ) -> pd.DataFrame:
     """The accuracy metric of the fused top-``k`` for every weight vector of the simplex grid.
 
@@ -128,6 +129,10 @@ def weight_surface(
         One of :data:`mgviz.evaluation.metrics.ACCURACY_METRICS`.
     rows : array of int or bool, optional
         Users to evaluate; default: every user with a target item.
+    strategy : {"weighted", "product"}
+        The fusion the lists come from (:func:`mgviz.fusion.fuse`). The product is ranked as the
+        weighted sum of ``log(score + floor)`` – the log of the weighted geometric mean, so the
+        same lists – which keeps the pruning below valid for both.
 
     Returns
     -------
@@ -137,6 +142,8 @@ def weight_surface(
     """
     if metric not in ACCURACY_METRICS:
         raise ValueError(f"metric must be one of {', '.join(ACCURACY_METRICS)}; got {metric!r}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"fusion strategy {strategy!r} should be one of {', '.join(STRATEGIES)}")
     levels = list(level_scores)
     target = canonical_csr(target)
     rows = _default_rows(target, rows)
@@ -145,6 +152,8 @@ def weight_surface(
     # Excluded cells are -inf in every level, so any positive weight keeps them -inf after fusion
     # (fuse skips zero-weight levels, so no 0 * inf = NaN appears) and top_n needs no exclude.
     sub = {level: np.array(np.asarray(arr)[rows], dtype=np.float32) for level, arr in level_scores.items()}
+    if strategy == "product":
+        sub = {level: np.log(arr + PRODUCT_FLOOR) for level, arr in sub.items()}
     if exclude is not None:
         ex = sp.csr_matrix(exclude)[rows].tocoo()
         for arr in sub.values():
@@ -172,6 +181,7 @@ def choose_weights_grid(
     step: float = 0.1,
     metric: str = "ndcg",
     rows=None,
+    strategy: str = "weighted",
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Best weight vector of :func:`weight_surface`, and the surface itself.
 
@@ -185,7 +195,7 @@ def choose_weights_grid(
     surface : pandas.DataFrame
         As returned by :func:`weight_surface`.
     """
-    surface = weight_surface(level_scores, exclude, target, k=k, step=step, metric=metric, rows=rows)
+    surface = weight_surface(level_scores, exclude, target, k=k, step=step, metric=metric, rows=rows, strategy=strategy)
     values = surface[metric].to_numpy()
     if not np.isfinite(values).any():
         best = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -74,6 +75,9 @@ class Encoder:
         self._st = None
         self._memory: dict[bytes, np.ndarray] = {}
         self._loaded_shards: set[str] = set()
+        # One encoder serves every session of the app and the background evaluations: the model
+        # loads once, and its (Rust) tokenizer must not be entered by two threads at a time.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------ model
     @property
@@ -81,6 +85,10 @@ class Encoder:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model)[-80:]
 
     def _load_model(self):
+        with self._lock:
+            return self._load_model_locked()
+
+    def _load_model_locked(self):
         if self._st is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -161,31 +169,32 @@ class Encoder:
         """
         texts = ["" if t is None else str(t) for t in texts]
         keys = [text_key(t) for t in texts]
-        self._read_shards()
-        todo: dict[bytes, str] = {}
-        for k, t in zip(keys, texts, strict=True):
-            if t.strip() and k not in self._memory and k not in todo:
-                todo[k] = t
-        total = len(todo)
-        if progress:
-            progress("encode", 0, total)
-        if todo:
-            model = self._load_model()
-            todo_keys, todo_texts = list(todo), list(todo.values())
-            done_vecs = []
-            for start in range(0, total, self.batch_size):
-                batch = todo_texts[start : start + self.batch_size]
-                vecs = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
-                done_vecs.append(np.asarray(vecs, dtype=np.float32))
-                if progress:
-                    progress("encode", min(start + len(batch), total), total)
-            new = np.vstack(done_vecs)
-            for k, v in zip(todo_keys, new, strict=True):
-                self._memory[k] = v
-            self._write_shard(todo_keys, new)
-        dim = next(iter(self._memory.values())).shape[0] if self._memory else self.dimension
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for row, (k, t) in enumerate(zip(keys, texts, strict=True)):
-            if t.strip():
-                out[row] = self._memory[k]
+        with self._lock:
+            self._read_shards()
+            todo: dict[bytes, str] = {}
+            for k, t in zip(keys, texts, strict=True):
+                if t.strip() and k not in self._memory and k not in todo:
+                    todo[k] = t
+            total = len(todo)
+            if progress:
+                progress("encode", 0, total)
+            if todo:
+                model = self._load_model()
+                todo_keys, todo_texts = list(todo), list(todo.values())
+                done_vecs = []
+                for start in range(0, total, self.batch_size):
+                    batch = todo_texts[start : start + self.batch_size]
+                    vecs = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+                    done_vecs.append(np.asarray(vecs, dtype=np.float32))
+                    if progress:
+                        progress("encode", min(start + len(batch), total), total)
+                new = np.vstack(done_vecs)
+                for k, v in zip(todo_keys, new, strict=True):
+                    self._memory[k] = v
+                self._write_shard(todo_keys, new)
+            dim = next(iter(self._memory.values())).shape[0] if self._memory else self.dimension
+            out = np.zeros((len(texts), dim), dtype=np.float32)
+            for row, (k, t) in enumerate(zip(keys, texts, strict=True)):
+                if t.strip():
+                    out[row] = self._memory[k]
         return out

@@ -70,3 +70,46 @@ def test_every_cached_text_is_found_again(tmp_path, monkeypatch):
     again = Encoder(cache_dir=tmp_path)
     monkeypatch.setattr(again, "_load_model", lambda: pytest.fail("a cached text was encoded again"))
     again.encode(texts)
+
+
+def test_one_encoder_shared_by_threads_never_enters_the_model_twice_at_once(tmp_path):
+    # The app shares one Encoder between sessions and background evaluations; Hugging Face's fast
+    # tokenizer fails ("Already borrowed") when two threads use it at the same time.
+    import threading
+    import time
+
+    class OneAtATime:
+        def __init__(self):
+            self.inside, self.overlaps, self.calls = 0, 0, 0
+            self.guard = threading.Lock()
+
+        def encode(self, batch, **_kwargs):
+            with self.guard:
+                self.inside += 1
+                self.calls += 1
+                self.overlaps += self.inside > 1
+            time.sleep(0.02)  # long enough for another thread to arrive
+            with self.guard:
+                self.inside -= 1
+            return np.tile(np.eye(1, 8, dtype=np.float32), (len(batch), 1))
+
+    fake = OneAtATime()
+    enc = Encoder(cache_dir=tmp_path, batch_size=2)
+    enc._st = fake
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = enc.encode([f"text {i} {j}" for j in range(6)])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert fake.overlaps == 0
+    assert fake.calls == 4 * 3  # every distinct text encoded once, in batches of two
+    assert all(results[i].shape == (6, 8) for i in range(4))

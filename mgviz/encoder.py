@@ -184,7 +184,9 @@ class Encoder:
                 done_vecs = []
                 for start in range(0, total, self.batch_size):
                     batch = todo_texts[start : start + self.batch_size]
-                    vecs = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+                    vecs = model.encode(
+                        batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+                    )
                     done_vecs.append(np.asarray(vecs, dtype=np.float32))
                     if progress:
                         progress("encode", min(start + len(batch), total), total)

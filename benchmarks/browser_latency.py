@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--eval-timeout", type=float, default=1800, help="seconds to wait for the evaluation")
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
     args = parser.parse_args(argv)
+    load_at_start = round(os.getloadavg()[0], 2)
     if not (args.run / "manifest.json").exists():
         raise SystemExit(f"{args.run} is not a run (make sample-run builds the sample)")
     if not Path(CHROMIUM).exists():
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "run": str(args.run),
         "moves": args.moves,
+        "pause_s": args.pause,
+        "load_average_at_start": load_at_start,
         "metrics_panel_active": with_metrics,
         "list_updated": summary(lists),
         "metrics_updated": summary(metrics) if metrics else None,

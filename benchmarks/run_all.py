@@ -76,8 +76,11 @@ def targets(results: dict) -> list[str]:
     browser = OUT.parent / "browser_latency.json"
     if browser.exists():
         b = json.loads(browser.read_text())
-        add("browser: slider move → list updated", round(b["list_updated"]["median_ms"]), 300, "ms")
-        add("browser: slider move → list and metrics updated", round(b["panel_done"]["median_ms"]), 300, "ms")
+        both = b.get("metrics_updated") or {}
+        add("browser: slider move → list updated (median)", round(b["list_updated"]["median_ms"]), 300, "ms")
+        if both:
+            add("browser: slider move → list and metrics updated (median)", round(both["median_ms"]), 300, "ms")
+            add("browser: slider move → list and metrics updated (90th percentile)", round(both["p90_ms"]), 300, "ms")
     return ["", "## Targets", "", "| what | measured | target | |", "|---|---|---|---|", *rows]
 
 
@@ -161,16 +164,36 @@ def render(results: dict) -> str:
             "## Slider move in a real browser (sample data)",
             "",
             "`benchmarks/browser_latency.py`: Debian Chromium + Playwright against `streamlit run app.py` on the sample",
-            "run; the *micro* slider moved one step at a time (every move a new weight vector, nothing memoised).",
+            f"run; the *micro* slider moved one step at a time with the keyboard, {b.get('moves', '?')} moves "
+            f"{b.get('pause_s', 0.5)} s apart (every move a new weight vector, so nothing comes from the metrics memo).",
+            "Times run from the key event to the first animation frame showing the change, taken in the page.",
+            "*Panel done*: the browser reports the fragment's rerun finished – every element received, the three",
+            "charts drawn after the numbers (contributions, metrics vs. baselines, NDCG simplex) included.",
+            f"Load average (1 min) when it started: {b.get('load_average_at_start', '?')}.",
             "",
-            "| measured | median ms | min | max |",
-            "|---|---|---|---|",
+            "| key event → | median ms | min | 90th pct | max |",
+            "|---|---|---|---|---|",
         ]
-        for key, label in (("list_updated", "key press → list updated"), ("panel_done", "key press → list, charts and "
-                           "held-out metrics all updated")):  # fmt: skip
-            r = b.get(key, {})
-            lines.append(f"| {label} | **{r.get('median_ms', float('nan')):.0f}** | {r.get('min_ms', float('nan')):.0f} | "
-                         f"{r.get('max_ms', float('nan')):.0f} |")  # fmt: skip
+        for key, label in (("list_updated", "list updated"), ("metrics_updated", "held-out metric numbers updated"),
+                           ("panel_done", "panel done (charts included)")):  # fmt: skip
+            r = b.get(key) or {}
+            if r:
+                lines.append(f"| {label} | **{r['median_ms']:.0f}** | {r['min_ms']:.0f} | {r['p90_ms']:.0f} | "
+                             f"{r['max_ms']:.0f} |")  # fmt: skip
+        lines += [
+            "",
+            "Where the time went before (list 339 ms, list + metrics + charts 973 ms, median) and what changed:",
+            "",
+            "- Streamlit runs `gc.collect(2)` after every script and fragment run; with the model, pandas and plotly",
+            "  loaded (and torch once the encoder has run) that takes 200–350 ms and holds the interpreter, so the last messages of a",
+            "  move waited for it. `.streamlit/config.toml` sets `runner.postScriptGC = false` (Python's own",
+            "  generational collector still runs).",
+            "- The fusion fragment computes the list and the metrics first, draws them, gives the browser 50 ms to",
+            "  paint, and only then builds and sends the three Plotly charts. A chart that arrives in the same batch",
+            "  as the numbers held their paint back for its own layout (~100–250 ms each on this machine).",
+            "- `top_n` builds its tie-breaking sort keys in place and partitions without negating (32 → 20 ms for",
+            "  all sample users); the held-out metrics of a new weight vector take ~50 ms on the server.",
+        ]
     lines.append("")
     return "\n".join(lines)
 

@@ -57,3 +57,12 @@ def test_upload_limit_reading_falls_back_and_caps(tmp_path, monkeypatch):
     monkeypatch.setenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "5000")
     assert limits.configured_upload_mb([other]) == 5000
     assert limits.upload_limit_mb() == limits.UPLOAD_CEILING_MB
+
+
+def test_no_full_garbage_collection_after_every_run(config):
+    # gc.collect(2) after each fragment run holds the interpreter for 200-350 ms with a model loaded,
+    # which delayed every slider move by as much (docs/benchmarks.md, slider move in a real browser)
+    assert config.get("runner", {}).get("postScriptGC") is False
+    import streamlit.config as st_config
+
+    assert "runner.postScriptGC" in st_config._config_options_template  # the option still exists

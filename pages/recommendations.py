@@ -104,13 +104,20 @@ fusion_panel_polling = st.fragment(fusion_body, run_every=widgets.POLL_SECONDS)
 
 
 def evaluation_status(job) -> None:
-    if not job.finished:
-        st.progress(
-            job.fraction,
-            text=f"Held-out evaluation running in the background ({job.stage}) – metrics appear when it is done.",
-        )
-    elif job.error:
-        st.warning(f"Held-out metrics are not available: {job.error}", icon=":material/warning:")
+    """Progress of the background evaluation, or why it failed, in a slot that is always there.
+
+    The slot keeps every later element of the panel at the same place in the page when the
+    progress bar goes away; otherwise the browser would show the panel twice for the length of
+    that rerun and remount the sliders under the analyst's hand.
+    """
+    with st.container(key="recs-eval-status"):
+        if not job.finished:
+            st.progress(
+                job.fraction,
+                text=f"Held-out evaluation running in the background ({job.stage}) – metrics appear when it is done.",
+            )
+        elif job.error:
+            st.warning(f"Held-out metrics are not available: {job.error}", icon=":material/warning:")
 
 
 def weight_controls(model, job) -> tuple[dict[str, float], int]:

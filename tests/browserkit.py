@@ -46,13 +46,13 @@ def healthy(url: str) -> bool:
         return False
 
 
-def start_streamlit(run_dir: Path, port: int, log, timeout_s: float = 120) -> subprocess.Popen:
+def start_streamlit(run_dir: Path, port: int, log, timeout_s: float = 120, env: dict | None = None) -> subprocess.Popen:
     """``streamlit run app.py`` on ``port`` showing ``run_dir``; returns once it answers its health check.
 
     ``log`` is an open file for the server's output. Uses the project's ``.streamlit/config.toml``
-    (the working directory is the project root), as ``make run`` does.
+    (the working directory is the project root), as ``make run`` does. ``env`` adds variables.
     """
-    env = {**os.environ, "MGVIZ_RUN": str(run_dir), **SERVER_ENV}
+    env = {**os.environ, "MGVIZ_RUN": str(run_dir), **SERVER_ENV, **(env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
            "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

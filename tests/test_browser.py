@@ -242,3 +242,67 @@ def test_metrics_panel_follows_the_sliders(page, server):
     page.wait_for_timeout(1500)
     assert_no_exception(page)
     screenshot(page, server, "recommendations-metrics")
+
+
+# ----------------------------------------------------------------------------------------------- evaluation arriving
+HOLD_S = 15  #: the held server's evaluation waits this long, so it finishes while the page is open
+
+
+@pytest.fixture(scope="module")
+def held_server(tmp_path_factory):
+    """A second server on the tiny run whose background evaluation starts only after ``HOLD_S`` seconds."""
+    from ui.evaljob import HOLD_ENV
+
+    log = open(tmp_path_factory.mktemp("streamlit-held") / "server.log", "w")  # noqa: SIM115
+    port = free_port()
+    try:
+        proc = start_streamlit(tiny_run_dir(), port, log, env={HOLD_ENV: str(HOLD_S)})
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=False, log=log.name)
+    stop(proc)
+    log.close()
+
+
+def slider_values(page) -> dict[str, float]:
+    return {
+        level: float(page.locator(f".st-key-w-weight-{level} [data-testid='stSliderThumbValue']").inner_text())
+        for level in ("macro", "meso", "micro", "semantic")
+    }
+
+
+def test_metrics_arrive_in_place_and_no_slider_move_is_lost(page, held_server):
+    """The analyst keeps moving a slider while the evaluation finishes: the metrics appear without a
+    page rerun, and every move – before, during and after – ends up in the list and the metrics."""
+    open_page(page, held_server, "recommendations")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    metrics = page.locator("[data-testid='stMetric']")
+    progress = page.locator("[data-testid='stProgress']")
+    assert "Held-out evaluation running in the background" in progress.inner_text()
+    assert "Held-out evaluation: running" in sidebar.inner_text()
+    assert metrics.count() == 0
+    thumb = page.locator(".st-key-w-weight-micro input[type=range]")
+    expected = slider_values(page)["micro"]
+    assert expected >= 0.05
+    presses, after, deadline = 0, 0, time.time() + HOLD_S + 180
+    while after < 3:  # back and forth, one step every 0.4 s, until three moves after the metrics showed
+        assert time.time() < deadline, "the metrics never appeared"
+        key = "ArrowLeft" if presses % 2 == 0 else "ArrowRight"
+        thumb.focus()
+        thumb.press(key)
+        expected = round(expected + (-0.05 if key == "ArrowLeft" else 0.05), 2)
+        presses += 1
+        page.wait_for_timeout(400)
+        after += metrics.count() >= 5
+    page.wait_for_selector(IDLE)
+    page.wait_for_timeout(2 * 2500)  # two poll ticks after the last move must not undo it
+    page.wait_for_selector(IDLE)
+    assert presses > 3, "no move was made while the evaluation was running"
+    values = slider_values(page)
+    assert values["micro"] == pytest.approx(expected)
+    total = sum(values.values())
+    caption = page.locator(".st-key-recs-metrics-for").inner_text()
+    assert f"micro {expected / total:.2f}" in caption, caption  # the server drew the metrics for this move
+    assert "Held-out evaluation: ready" in sidebar.inner_text()
+    assert progress.count() == 0
+    assert_no_exception(page)

@@ -571,13 +571,17 @@ def weight_ternary(
         if fixed is not None:
             title += f" ({fixed[0]} = {fixed[1]:.1f})"
     layout = {
-        "ternary": {"sum": 1, "aaxis": {"title": {"text": a}, "tickformat": ".1f"},
-                    "baxis": {"title": {"text": b}, "tickformat": ".1f"},
-                    "caxis": {"title": {"text": c}, "tickformat": ".1f"}},
+        # inner ticks only: the 0 and 1 labels of two axes would print on top of each other at each corner
+        "ternary": {"sum": 1, "aaxis": {"title": {"text": a}, "tickformat": ".1f", "tickvals": _INNER_TICKS},
+                    "baxis": {"title": {"text": b}, "tickformat": ".1f", "tickvals": _INNER_TICKS},
+                    "caxis": {"title": {"text": c}, "tickformat": ".1f", "tickvals": _INNER_TICKS}},
         "legend": {"orientation": "h", "y": -0.12, "x": 0},
         "margin": {"l": 70, "r": 70, "t": 80, "b": 70},
     }  # fmt: skip
     return _figure(data, layout, title, 500)
+
+
+_INNER_TICKS = [0.2, 0.4, 0.6, 0.8]
 
 
 def _ternary_marker(weights: dict, axes: Sequence[str], name: str, symbol: str, size: int, color: str, hover: str):

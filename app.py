@@ -30,10 +30,12 @@ PAGES = [
 st.set_page_config(page_title="mgviz – user interest dashboard", page_icon="📊", layout="wide")
 state.init()
 widgets.ensure_model()
+widgets.apply_finished_build()  # a background build that has finished opens its model on every page
 page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("### mgviz")
     st.caption("Multi-granularity user interest: macro segments, meso categories, micro items, semantic text.")
 widgets.sidebar_summary()
+widgets.build_status()
 widgets.start_evaluation()  # held-out metrics fit in the background while the analyst looks around
 page.run()

@@ -216,7 +216,7 @@ class Session:
         build["started"] = time.perf_counter()
         if started is not None:
             started.set()
-        built, failed = page.get_by_text("Model built:"), page.get_by_text("The build failed")
+        built, failed = page.get_by_text("Model built in"), page.get_by_text("The build failed")
         deadline = build["started"] + 900
         while not await built.count():
             if await failed.count() or time.perf_counter() > deadline:

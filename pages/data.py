@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from mgviz import explore, plots
 from mgviz.errors import InputError
 from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
-from mgviz.pipeline import BuildConfig, build
+from mgviz.pipeline import BuildConfig
 from mgviz.runs import RunError
 from ui import cache, nav, state, widgets
+from ui.buildjob import BuildJob
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
 ROLES = ("interactions", "items", "users")
@@ -218,13 +217,18 @@ def build_section(dataset, token: str, what: str) -> None:
     st.caption(
         ("Rebuild the open model with other settings." if is_open else "Model the loaded data.")
         + " Building encodes the texts, fits ALS, segments the users and maps them; it can take a few minutes."
+        " It runs in the background: other pages stay usable and show the new model when it is done."
     )
+    job = st.session_state.get(state.BUILD_JOB)
+    running = job is not None and not job.finished
     with st.form("build"):
         config = settings_form(base, len(dataset.users))
-        submitted = st.form_submit_button("Build model", type="primary", icon=":material/play_arrow:")
-    show_build_message()
-    if submitted:
-        run_build(dataset, token, what, config)
+        submitted = st.form_submit_button("Build model", type="primary", icon=":material/play_arrow:", disabled=running)
+    widgets.show_build_message()
+    if running:
+        build_progress(job)
+    if submitted and not running:
+        start_build(dataset, token, what, config)
 
 
 def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
@@ -251,52 +255,29 @@ def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
     )  # fmt: skip
 
 
-def run_build(dataset, token: str, what: str, config: BuildConfig) -> None:
-    """Build with per-stage progress; on success the new model replaces the open one."""
+def start_build(dataset, token: str, what: str, config: BuildConfig) -> None:
+    """Start the build in the background; its progress shows below the form (and in the sidebar)."""
     if not config.item_text_fields:
         st.error("Choose at least one item text field for the encoder.")
         return
-    started = time.perf_counter()
-    with st.status("Building the model…", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
-        log = st.empty()
-        progress = _progress_callback(bar, log)
-        try:
-            model = build(dataset, config, cache.encoder_for(config.model), progress=progress)
-        except Exception as exc:  # a bad setting or data the levels cannot fit: report, keep the old model
-            status.update(label="The build failed", state="error")
-            st.error(f"{type(exc).__name__}: {exc}")
-            return
-        seconds = time.perf_counter() - started
-        bar.progress(1.0, text="done")
-        status.update(label=f"Model built in {seconds:.0f} s", state="complete", expanded=False)
     build_token = "build:" + explore.digest(token, config.to_dict())
-    state.set_model(model, build_token, f"{what}, built with K={config.k}")
-    st.session_state[state.BUILD_MESSAGE] = (
-        f"Model built in {seconds:.0f} s: {len(model.profiles)} segments. Every page now shows it."
-    )
-    st.rerun()  # the sidebar (drawn before this page) names the new model
+    job = BuildJob(dataset, config, cache.encoder_for(config.model), build_token, what).start()
+    st.session_state[state.BUILD_JOB] = job
+    st.rerun()  # the form's button is disabled and the sidebar says a build runs
 
 
-def show_build_message() -> None:
-    """The outcome of the build that just finished (shown once, after the rerun it asked for)."""
-    message = st.session_state.pop(state.BUILD_MESSAGE, None)
-    if message:
-        st.success(message, icon=":material/check:")
-
-
-def _progress_callback(bar, log):
-    finished: list[str] = []
-
-    def progress(stage: str, done: int, total: int) -> None:
-        idx = STAGES.index(stage) if stage in STAGES else len(finished)
-        frac = min(1.0, (idx + (done / total if total else 0)) / len(STAGES))
-        bar.progress(frac, text=f"{stage}: {done}/{total}" if total > 1 else stage)
-        if done >= total and stage not in finished:
-            finished.append(stage)
-            log.markdown(" · ".join(f"✓ {s}" for s in finished))
-
-    return progress
+@st.fragment(run_every=1)
+def build_progress(job) -> None:
+    """Stage, n/N and the finished stages, redrawn every second; the app switches to the model when done."""
+    if job.finished:
+        st.rerun(scope="app")  # ui.widgets.apply_finished_build opens the model (or reports the failure)
+    with st.container(border=True):
+        stage = f"{job.stage}: {job.done}/{job.total}" if job.total > 1 else job.stage
+        st.progress(job.fraction(STAGES), text=f"Building the model ({job.seconds:.0f} s) – {stage}")
+        if job.finished_stages:
+            st.caption(" · ".join(f"✓ {s}" for s in job.finished_stages))
+        st.button("Cancel the build", icon=":material/stop:", on_click=job.cancel, key="build.cancel",
+                  help="Stops at the next step; the open model stays.")  # fmt: skip
 
 
 nav.ensure_app()

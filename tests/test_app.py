@@ -186,6 +186,13 @@ def test_build_from_an_upload_replaces_the_model_and_keeps_it_across_pages():
     next(b for b in at.button if b.label == "Build model").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["mgviz.build_job"]
+    assert job is not None  # the build runs in the background ...
+    at.switch_page("pages/micro.py").run()  # ... so the analyst can look elsewhere meanwhile
+    assert not at.exception
+    assert job.wait(300) and job.error is None, job.error
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
     assert "Model built" in texts(at, "success")
     model = at.session_state["mgviz.model"]
     assert len(model.profiles) == 2 and model.umap_xy is None
@@ -198,6 +205,64 @@ def test_build_from_an_upload_replaces_the_model_and_keeps_it_across_pages():
     at.switch_page("pages/data.py").run()  # coming back keeps the loaded data and the model
     assert at.session_state["mgviz.model"] is model
     assert at.session_state["mgviz.data"] is not None
+
+
+class _TroubleEncoder(HashEncoder):
+    """Fails outright ("broken") or takes its time ("slow"), for the build's error and cancel paths."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def encode(self, texts, progress=None):
+        if self.kind == "broken":
+            raise RuntimeError("text encoder 'broken' could not be loaded offline")
+        time.sleep(1.5)
+        return super().encode(texts, progress)
+
+
+def start_upload_build(monkeypatch, encoder: str) -> AppTest:
+    import ui.cache
+
+    monkeypatch.setattr(
+        ui.cache, "encoder_for", lambda name: _TroubleEncoder(name) if name == encoder else HashEncoder()
+    )
+    files = tiny_files()
+    at = to_upload_mode(open_page("data"))
+    at = upload(at, "interactions", "log.csv", files["interactions"])
+    at.text_input(key="build.model").set_value(encoder)
+    at.checkbox(key="build.umap").uncheck()
+    next(b for b in at.button if b.label == "Build model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_failed_build_is_reported_and_the_open_model_stays(monkeypatch):
+    at = start_upload_build(monkeypatch, "broken")
+    before = at.session_state["mgviz.model"]
+    assert at.session_state["mgviz.build_job"].wait(120)
+    at.run()
+    assert not at.exception
+    assert "The build failed" in texts(at, "error") and "could not be loaded offline" in texts(at, "error")
+    assert at.session_state["mgviz.model"] is before
+    next(b for b in at.button if b.label == "Build model")  # the form is back for another try
+    assert not next(b for b in at.button if b.label == "Build model").disabled
+
+
+def test_a_build_can_be_cancelled_and_the_open_model_stays(monkeypatch):
+    at = start_upload_build(monkeypatch, "slow")
+    before = at.session_state["mgviz.model"]
+    job = at.session_state["mgviz.build_job"]
+    assert not job.finished
+    assert next(b for b in at.button if b.label == "Build model").disabled  # one build at a time
+    next(b for b in at.button if b.label == "Cancel the build").click()
+    at.run()
+    shown = texts(at, "info")  # the run of the click may already see the build end and report it
+    assert job.wait(120) and job.cancelled
+    at.run()
+    assert not at.exception
+    assert "cancelled" in shown + texts(at, "info")
+    assert at.session_state["mgviz.model"] is before
 
 
 # ----------------------------------------------------------------------------------------------- macro / meso / micro

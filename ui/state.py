@@ -29,7 +29,8 @@ DATA_REPORT = "mgviz.data_report"  #: ValidationReport of the last successful lo
 DATA_ERROR = "mgviz.data_error"  #: (message, report frame) of the last failed load, or None
 DATA_NAMES = "mgviz.data_names"  #: role -> file name of the loaded data
 DATA_SOURCE = "mgviz.data_source"  #: "Sample data" or "Upload files" (the Data page's choice)
-BUILD_MESSAGE = "mgviz.build_message"  #: outcome of the build that just finished, shown once
+BUILD_JOB = "mgviz.build_job"  #: ui.buildjob.BuildJob of this session's latest build, or None
+BUILD_MESSAGE = "mgviz.build_message"  #: (kind, text): outcome of the build that just finished, shown once
 
 # ---- fusion (Recommendations / Export)
 WEIGHTS = "mgviz.weights"  #: dict level -> weight
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     DATA_ERROR: None,
     DATA_NAMES: {},
     DATA_SOURCE: "Sample data",
+    BUILD_JOB: None,
     WEIGHTS: None,
     PINNED: None,
     LIST_N: 10,

@@ -59,6 +59,46 @@ def sidebar_summary() -> None:
         )
 
 
+def apply_finished_build() -> None:
+    """Open the model of this session's build once it has finished (on whatever page the analyst is)."""
+    job = st.session_state.get(state.BUILD_JOB)
+    if job is None or not job.finished or job.applied:
+        return
+    job.applied = True
+    if job.model is not None:
+        state.set_model(job.model, job.token, f"{job.source}, built with K={job.config.k}")
+        text = f"Model built in {job.seconds:.0f} s: {len(job.model.profiles)} segments. Every page now shows it."
+        st.session_state[state.BUILD_MESSAGE] = ("success", text)
+    elif job.cancelled:
+        st.session_state[state.BUILD_MESSAGE] = ("info", "The build was cancelled; the open model stays.")
+    else:
+        st.session_state[state.BUILD_MESSAGE] = ("error", f"The build failed – {job.error}. The open model stays.")
+
+
+def show_build_message() -> None:
+    """The outcome of the build that just finished (shown once)."""
+    message = st.session_state.pop(state.BUILD_MESSAGE, None)
+    if message:
+        kind, text = message
+        icon = {"success": ":material/check:", "info": ":material/info:", "error": ":material/error:"}[kind]
+        getattr(st, kind)(text, icon=icon)
+
+
+def build_status() -> None:
+    """A sidebar line while this session's build runs; it reruns the app when the build is done."""
+    job = st.session_state.get(state.BUILD_JOB)
+    if job is not None and not job.finished:
+        with st.sidebar:
+            _build_status_polling(job)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _build_status_polling(job) -> None:
+    if job.finished:
+        st.rerun(scope="app")  # apply_finished_build switches every page to the new model
+    st.caption(f"Build running: {job.stage} ({job.seconds:.0f} s).")
+
+
 def start_evaluation() -> None:
     """Start (once per model) the background held-out evaluation and show its state in the sidebar.
 

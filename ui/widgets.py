@@ -69,10 +69,12 @@ def apply_finished_build() -> None:
         state.set_model(job.model, job.token, f"{job.source}, built with K={job.config.k}")
         text = f"Model built in {job.seconds:.0f} s: {len(job.model.profiles)} segments. Every page now shows it."
         st.session_state[state.BUILD_MESSAGE] = ("success", text)
+        st.toast(text, icon=":material/check:")  # seen on whatever page the analyst is
     elif job.cancelled:
         st.session_state[state.BUILD_MESSAGE] = ("info", "The build was cancelled; the open model stays.")
     else:
         st.session_state[state.BUILD_MESSAGE] = ("error", f"The build failed – {job.error}. The open model stays.")
+        st.toast("The build failed – details on the Data page.", icon=":material/error:")
 
 
 def show_build_message() -> None:

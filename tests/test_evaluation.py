@@ -506,15 +506,21 @@ def test_weight_surface_matches_direct_evaluation():
         weight_surface(levels, train, target, metric="auc")
 
 
-def test_weight_surface_pruning_changes_no_list():
-    # Correlated levels (as real ones are) let the grid search drop most items before fusing;
-    # the surface must still equal fusing and ranking the full catalogue at every grid point.
-    rng = np.random.default_rng(11)
-    train, target, _ = random_case(50, 300, seed=11)
+def correlated_case(seed: int):
+    """Three levels sharing a common part (as real ones do), 50 users × 300 items."""
+    rng = np.random.default_rng(seed)
+    train, target, _ = random_case(50, 300, seed=seed)
     base = rng.gamma(0.5, size=train.shape)
     levels = {
         f"l{j}": normalise_per_user(base + s * rng.gamma(0.5, size=train.shape)) for j, s in enumerate((0.2, 0.5, 1))
     }
+    return levels, train, target
+
+
+def test_weight_surface_pruning_changes_no_list():
+    # Correlated levels (as real ones are) let the grid search drop most items before fusing;
+    # the surface must still equal fusing and ranking the full catalogue at every grid point.
+    levels, train, target = correlated_case(11)
     sub = {lvl: np.where(train.toarray() > 0, -np.inf, arr).astype(np.float32) for lvl, arr in levels.items()}
     assert _reachable_columns(sub, 5) is not None  # the pruned path is the one under test
     surface = weight_surface(levels, train, target, k=5, step=0.25, metric="ndcg")
@@ -526,12 +532,7 @@ def test_weight_surface_pruning_changes_no_list():
 
 def test_weight_surface_of_the_product_fusion_is_the_product_fusions():
     # A run built with fusion_strategy="product" must be tuned on the product's lists, not the sum's.
-    rng = np.random.default_rng(12)
-    train, target, _ = random_case(50, 300, seed=12)
-    base = rng.gamma(0.5, size=train.shape)
-    levels = {
-        f"l{j}": normalise_per_user(base + s * rng.gamma(0.5, size=train.shape)) for j, s in enumerate((0.2, 0.5, 1))
-    }
+    levels, train, target = correlated_case(12)
     product = weight_surface(levels, train, target, k=5, step=0.25, metric="ndcg", strategy="product")
     weighted = weight_surface(levels, train, target, k=5, step=0.25, metric="ndcg")
     for _, row in product.iterrows():

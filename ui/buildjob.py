@@ -9,17 +9,17 @@ the thread only updates plain attributes the pages poll.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 
 from mgviz.pipeline import build
+from ui.background import BackgroundJob
 
 
 class BuildCancelled(Exception):
     """Raised inside the build (at its next progress report) when the analyst cancels it."""
 
 
-class BuildJob:
+class BuildJob(BackgroundJob):
     """One build of ``dataset`` with ``config``.
 
     Parameters
@@ -34,6 +34,8 @@ class BuildJob:
         ``builder(dataset, config, encoder, progress=...)``; default :func:`mgviz.pipeline.build`.
     """
 
+    thread_name = "mgviz-build"
+
     def __init__(self, dataset, config, encoder, token: str, source: str, builder: Callable | None = None):
         self.dataset, self.config, self.encoder = dataset, config, encoder
         self.token, self.source = token, source
@@ -41,36 +43,14 @@ class BuildJob:
         self.stage, self.done, self.total = "starting", 0, 1
         self.finished_stages: list[str] = []
         self.model = None
-        self.error: str | None = None
         self.cancelled = False
         self.applied = False  #: set by the app once the result was shown / the model opened
-        self.started = time.time()
-        self.finished_at: float | None = None
         self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mgviz-build", daemon=True)
-
-    def start(self) -> BuildJob:
-        if not self._thread.is_alive() and self.finished_at is None:
-            self._thread.start()
-        return self
-
-    @property
-    def finished(self) -> bool:
-        return self.finished_at is not None
-
-    @property
-    def seconds(self) -> float:
-        return (self.finished_at or time.time()) - self.started
+        super().__init__()
 
     def cancel(self) -> None:
         """Ask the build to stop at its next progress report (the old model stays open)."""
         self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until finished (tests); True when it finished."""
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return self.finished
 
     def fraction(self, stages: Sequence[str]) -> float:
         """Share of the work done, counting ``stages`` (the build's stage names in order) as equal steps."""
@@ -87,13 +67,9 @@ class BuildJob:
         if done >= total and stage not in self.finished_stages:
             self.finished_stages.append(stage)
 
-    def _run(self) -> None:
+    def _work(self) -> None:
         try:
             self.model = self.builder(self.dataset, self.config, self.encoder, progress=self._progress)
         except BuildCancelled:
             self.cancelled = True
             self.error = "cancelled"
-        except Exception as exc:  # a bad setting or data the levels cannot fit: shown, the old model stays
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.finished_at = time.time()

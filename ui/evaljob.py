@@ -16,6 +16,8 @@ from collections import OrderedDict
 
 import pandas as pd
 
+from ui.background import BackgroundJob
+
 #: Metrics shown in the panel: (key in metrics_for's result, label). "diversity" falls back to ILD.
 PANEL_METRICS = (
     ("ndcg", "NDCG@10"),
@@ -56,7 +58,7 @@ def context_factory():
     return EvalContext.from_dataset
 
 
-class EvalJob:
+class EvalJob(BackgroundJob):
     """One evaluation of one model's data and settings, running in a daemon thread.
 
     Parameters
@@ -70,6 +72,8 @@ class EvalJob:
         default :func:`context_factory`.
     """
 
+    thread_name = "mgviz-eval"
+
     def __init__(self, dataset, config, encoder, factory=None, max_memo: int = 512):
         self.dataset, self.config, self.encoder = dataset, config, encoder
         self.factory = factory or context_factory()
@@ -78,26 +82,18 @@ class EvalJob:
         self.ctx = None
         self.surface: pd.DataFrame | None = None
         self.baselines: dict[str, dict] = {}
-        self.error: str | None = None
-        self.started = time.time()
-        self.finished_at: float | None = None
         self._memo: OrderedDict = OrderedDict()
         self._max_memo = max_memo
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="mgviz-eval", daemon=True)
+        super().__init__()
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> EvalJob:
         if self.factory is None:
             self.error = "evaluation not available (mgviz.evaluation.report could not be imported)"
             self.finished_at = time.time()
-        elif not self._thread.is_alive() and self.finished_at is None:
-            self._thread.start()
-        return self
-
-    @property
-    def finished(self) -> bool:
-        return self.finished_at is not None
+            return self
+        return super().start()
 
     @property
     def ready(self) -> bool:
@@ -111,34 +107,23 @@ class EvalJob:
         within = self.done / self.total if self.total else 0.0
         return min(0.99, (len(self._steps) + within) / EXPECTED_STEPS)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until finished (tests, benchmarks); True when it finished."""
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return self.finished
-
     def _progress(self, stage: str, done: int, total: int) -> None:
         if stage != self.stage and self.stage != "waiting to start":
             self._steps.append(self.stage)
         self.stage, self.done, self.total = stage, done, max(total, 1)
 
-    def _run(self) -> None:
-        try:
-            hold = float(os.environ.get(HOLD_ENV) or 0)
-            if hold > 0:  # tests of the page while an evaluation runs (see HOLD_ENV)
-                self._progress("held back before starting", 0, 1)
-                time.sleep(hold)
-            ctx = self.factory(self.dataset, self.config, encoder=self.encoder, progress=self._progress)
-            self._progress("baselines", 0, 1)
-            self.baselines = {name: dict(m) for name, m in ctx.baselines.items()}
-            self._progress("weight surface", 0, 1)
-            self.surface = ctx.surface(k=10, step=0.1)
-            self.ctx = ctx
-            self._progress("done", 1, 1)
-        except Exception as exc:  # shown on the page; the app keeps working without metrics
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.finished_at = time.time()
+    def _work(self) -> None:
+        hold = float(os.environ.get(HOLD_ENV) or 0)
+        if hold > 0:  # tests of the page while an evaluation runs (see HOLD_ENV)
+            self._progress("held back before starting", 0, 1)
+            time.sleep(hold)
+        ctx = self.factory(self.dataset, self.config, encoder=self.encoder, progress=self._progress)
+        self._progress("baselines", 0, 1)
+        self.baselines = {name: dict(m) for name, m in ctx.baselines.items()}
+        self._progress("weight surface", 0, 1)
+        self.surface = ctx.surface(k=10, step=0.1)
+        self.ctx = ctx
+        self._progress("done", 1, 1)
 
     # ------------------------------------------------------------------ queries
     def metrics(self, weights: dict[str, float]) -> dict:

@@ -102,6 +102,19 @@ def test_saved_evaluation_round_trips(small, encoder, tmp_path):
     assert again.auto_weights() == w
     assert again.metrics_for(w) == ctx.metrics_for(w)
     assert again.baselines["ease"] == ctx.baselines["ease"]
+    # the dashboard's surface comes with it: loading it computes nothing
+    import mgviz.evaluation.report as report
+
+    saved = again.surfaces[(10, 0.1, "ndcg")]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "weight_surface", lambda *a, **k: pytest.fail("the saved surface was recomputed"))
+        pd.testing.assert_frame_equal(again.surface(k=10, step=0.1), saved)
+    pd.testing.assert_frame_equal(saved, ctx.surface(k=10, step=0.1))
+    (tmp_path / "evaluation" / "test_surface.parquet").write_bytes(b"broken")
+    with pytest.raises(RunError, match="surface"):
+        load_evaluation(tmp_path)
+    (tmp_path / "evaluation" / "test_surface.parquet").unlink()  # a save from before surfaces were kept
+    assert load_evaluation(tmp_path).surfaces == {}
     (tmp_path / "evaluation" / "test.npz").write_bytes(b"broken")
     with pytest.raises(RunError, match="evaluation"):
         load_evaluation(tmp_path)

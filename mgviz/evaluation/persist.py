@@ -2,7 +2,8 @@
 
 Layout of ``RUN/evaluation/``: ``model/`` (the levels fit on the training split, a run
 directory of its own), ``train.npz`` / ``test.npz`` (scipy sparse, no pickle),
-``baseline_<name>.npy``, ``surface.parquet`` (the validation surface) and
+``baseline_<name>.npy``, ``surface.parquet`` (the validation surface),
+``test_surface.parquet`` (the dashboard's NDCG@10 over the weight simplex, 0.1 grid) and
 ``evaluation.json`` (split description, ks, tuned weights).
 """
 
@@ -19,6 +20,8 @@ from mgviz.evaluation.report import EvalContext
 from mgviz.runs import RunError, load_run, save_run
 
 FOLDER = "evaluation"
+#: (k, step, metric) of the test surface saved with an evaluation: the one the dashboard draws.
+TEST_SURFACE = (10, 0.1, "ndcg")
 
 
 def save_evaluation(ctx: EvalContext, run_dir) -> Path:
@@ -32,7 +35,10 @@ def save_evaluation(ctx: EvalContext, run_dir) -> Path:
     tuned = {k: v for k, v in ctx.tuned.items() if k != "surface"}
     if "surface" in ctx.tuned:
         ctx.tuned["surface"].to_parquet(folder / "surface.parquet", index=False)
-    info = {"split": ctx.split_info, "ks": list(ctx.ks), "tuned": tuned, "baselines": sorted(ctx.baseline_scores)}
+    k, step, metric = TEST_SURFACE
+    ctx.surface(k=k, step=step, metric=metric).to_parquet(folder / "test_surface.parquet", index=False)
+    info = {"split": ctx.split_info, "ks": list(ctx.ks), "tuned": tuned, "baselines": sorted(ctx.baseline_scores),
+            "test_surface": {"k": k, "step": step, "metric": metric}}  # fmt: skip
     (folder / "evaluation.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
     return folder
 
@@ -59,4 +65,15 @@ def load_evaluation(run_dir) -> EvalContext:
     shape = (len(model.user_ids), len(model.item_ids))
     if train.shape != shape or test.shape != shape:
         raise RunError(f"{folder}: train/test matrices have shape {train.shape}, expected {shape}")
-    return EvalContext(model, train, test, info["split"], baselines, tuple(info["ks"]), tuned)
+    ctx = EvalContext(model, train, test, info["split"], baselines, tuple(info["ks"]), tuned)
+    spec = info.get("test_surface")
+    if spec and (folder / "test_surface.parquet").is_file():  # older saves have none: computed on demand
+        try:
+            surface = pd.read_parquet(folder / "test_surface.parquet")
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{folder}: saved test surface is damaged ({exc})") from None
+        expected = [*model.level_scores, spec["metric"]]
+        if list(surface.columns) != expected:
+            raise RunError(f"{folder}: saved test surface has columns {list(surface.columns)}, expected {expected}")
+        ctx.surfaces[(int(spec["k"]), float(spec["step"]), str(spec["metric"]))] = surface
+    return ctx

@@ -100,6 +100,8 @@ class EvalContext:
     ks: tuple[int, ...] = (10, 20)
     tuned: dict = field(default_factory=dict)
     _baselines: dict | None = None
+    #: Test surfaces already computed (or loaded with a saved evaluation), by (k, step, metric).
+    surfaces: dict = field(default_factory=dict)
 
     @classmethod
     def from_dataset(
@@ -190,11 +192,17 @@ class EvalContext:
         return self._baselines
 
     def surface(self, k: int = 10, step: float = 0.1, metric: str = "ndcg") -> pd.DataFrame:
-        """Test metric over the weight simplex (for the dashboard's chart; not used for choosing)."""
-        return weight_surface(
-            self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric,
-            strategy=self.model.config.fusion_strategy,
-        )  # fmt: skip
+        """Test metric over the weight simplex (for the dashboard's chart; not used for choosing).
+
+        Computed once per (k, step, metric); a saved evaluation carries the dashboard's one.
+        """
+        key = (int(k), float(step), str(metric))
+        if key not in self.surfaces:
+            self.surfaces[key] = weight_surface(
+                self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric,
+                strategy=self.model.config.fusion_strategy,
+            )  # fmt: skip
+        return self.surfaces[key].copy()
 
     def auto_weights(self) -> dict[str, float]:
         """Weights chosen on the validation split carved from train (never on test)."""

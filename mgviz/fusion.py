@@ -80,8 +80,7 @@ def fuse(
     the weighted geometric mean prod_l (s_l + ε)^w_l, which favours items every
     level agrees on. Weights are rescaled to sum 1 either way.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"fusion strategy {strategy!r} should be one of {', '.join(STRATEGIES)}")
+    check_strategy(strategy)
     total = sum(weights.get(level, 0.0) for level in level_scores)
     if total <= 0:
         raise ValueError("weights: at least one level needs a weight > 0")
@@ -95,6 +94,12 @@ def fuse(
             part = np.log(part + PRODUCT_FLOOR)
         out = part * np.float32(w) if out is None else out + part * np.float32(w)
     return np.exp(out) if strategy == "product" else out
+
+
+def check_strategy(strategy: str) -> None:
+    """``ValueError`` naming the choices when ``strategy`` is not a fusion strategy."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"fusion strategy {strategy!r} should be one of {', '.join(STRATEGIES)}")
 
 
 def _sort_keys(scores: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from mgviz.evaluation.metrics import (
 )
 from mgviz.evaluation.splits import describe_split, split
 from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
-from mgviz.fusion import PRODUCT_FLOOR, fuse, top_n
+from mgviz.fusion import fuse, top_n
 from mgviz.pipeline import BuildConfig, InterestModel, build
 from mgviz.schema import LEVELS, Dataset
 
@@ -61,10 +61,9 @@ def tune_on_validation(
     weights, surface = choose_weights_grid(
         model.level_scores, exclude, target, k=k, step=step, strategy=config.fusion_strategy
     )
-    features = model.level_scores
-    if config.fusion_strategy == "product":  # the product is linear in log(score + floor): stack on those
-        features = {level: np.log(arr + PRODUCT_FLOOR) for level, arr in features.items()}
-    stacking = learn_weights_stacking(features, exclude, target, seed=config.seed)
+    stacking = learn_weights_stacking(
+        model.level_scores, exclude, target, seed=config.seed, strategy=config.fusion_strategy
+    )
     return {
         "weights": weights,
         "stacking_weights": stacking,

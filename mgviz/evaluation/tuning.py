@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.evaluation.metrics import ACCURACY_METRICS, canonical_csr, ranking_metrics
-from mgviz.fusion import PRODUCT_FLOOR, STRATEGIES, fuse, top_n
+from mgviz.fusion import PRODUCT_FLOOR, check_strategy, fuse, top_n
 
 
 def simplex_grid(levels, step: float = 0.1) -> np.ndarray:
@@ -55,6 +55,12 @@ def simplex_grid(levels, step: float = 0.1) -> np.ndarray:
         edges = (-1, *bars, n + n_levels - 1)
         rows.append([edges[j + 1] - edges[j] - 1 for j in range(n_levels)])
     return np.asarray(rows, dtype=np.float64) / n
+
+
+def _additive(scores: np.ndarray, strategy: str) -> np.ndarray:
+    """Scores on the scale where ``strategy``'s fusion is a weighted sum: as they are for "weighted",
+    ``log(score + floor)`` for "product" (the log of the weighted geometric mean, so the same ranking)."""
+    return np.log(scores + PRODUCT_FLOOR) if strategy == "product" else scores
 
 
 def _default_rows(target: sp.csr_matrix, rows) -> np.ndarray:
@@ -142,8 +148,7 @@ def weight_surface(
     """
     if metric not in ACCURACY_METRICS:
         raise ValueError(f"metric must be one of {', '.join(ACCURACY_METRICS)}; got {metric!r}")
-    if strategy not in STRATEGIES:
-        raise ValueError(f"fusion strategy {strategy!r} should be one of {', '.join(STRATEGIES)}")
+    check_strategy(strategy)
     levels = list(level_scores)
     target = canonical_csr(target)
     rows = _default_rows(target, rows)
@@ -151,9 +156,10 @@ def weight_surface(
     # Slice and mask once: every grid point then only pays for a weighted sum and a partial sort.
     # Excluded cells are -inf in every level, so any positive weight keeps them -inf after fusion
     # (fuse skips zero-weight levels, so no 0 * inf = NaN appears) and top_n needs no exclude.
-    sub = {level: np.array(np.asarray(arr)[rows], dtype=np.float32) for level, arr in level_scores.items()}
-    if strategy == "product":
-        sub = {level: np.log(arr + PRODUCT_FLOOR) for level, arr in sub.items()}
+    sub = {
+        level: _additive(np.array(np.asarray(arr)[rows], dtype=np.float32), strategy)
+        for level, arr in level_scores.items()
+    }
     if exclude is not None:
         ex = sp.csr_matrix(exclude)[rows].tocoo()
         for arr in sub.values():
@@ -246,6 +252,7 @@ def learn_weights_stacking(
     n_negatives: int = 4,
     rows=None,
     C: float = 1.0,
+    strategy: str = "weighted",
 ) -> dict[str, float]:
     """Fusion weights from a logistic regression on the levels' scores (stacking).
 
@@ -272,6 +279,9 @@ def learn_weights_stacking(
         Users to use; default every user with a target item.
     C : float
         Inverse L2 regularisation strength of the logistic regression.
+    strategy : {"weighted", "product"}
+        The fusion the weights are for; for the product the features are ``log(score + floor)``,
+        on which the product is linear.
 
     Returns
     -------
@@ -280,6 +290,7 @@ def learn_weights_stacking(
     """
     from sklearn.linear_model import LogisticRegression  # lazy: importing sklearn costs ~1 s
 
+    check_strategy(strategy)
     levels = list(level_scores)
     target = canonical_csr(target)
     rows = _default_rows(target, rows)
@@ -299,7 +310,8 @@ def learn_weights_stacking(
     u = np.concatenate([pos_u, neg_u])
     i = np.concatenate([pos_i, neg_i])
     y = np.r_[np.ones(len(pos_u)), np.zeros(len(neg_u))]
-    features = np.column_stack([np.asarray(level_scores[level])[u, i] for level in levels]).astype(np.float64)
+    features = np.column_stack([_additive(np.asarray(level_scores[level])[u, i], strategy) for level in levels])
+    features = features.astype(np.float64)
     model = LogisticRegression(C=C, max_iter=1000)
     model.fit(features, y)
     coef = np.clip(model.coef_.ravel(), 0.0, None)

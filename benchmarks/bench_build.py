@@ -54,7 +54,6 @@ def main() -> None:
 
     t0 = time.perf_counter()
     from mgviz.encoder import Encoder
-    from mgviz.fusion import fuse, top_n
     from mgviz.io import load_dataset
     from mgviz.pipeline import BuildConfig, build
 
@@ -78,7 +77,7 @@ def main() -> None:
 
     def refuse():
         state["i"] += 1
-        top_n(fuse(model.level_scores, weights[state["i"] % 2]), 10, exclude=model.seen)
+        model.recommend(weights[state["i"] % 2], n=10)
 
     out["refusion_all_users_ms"] = median_ms(refuse)
     out["refusion_one_user_ms"] = median_ms(lambda: model.recommend(weights[0], n=10, rows=[0]))

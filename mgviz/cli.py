@@ -14,6 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from mgviz.config import (
+    DEFAULT_WEIGHTS,
+    SETTINGS,
+    STRATEGIES,
+    BuildConfig,
+    ConfigError,
+    format_setting,
+    parse_setting,
+)
 from mgviz.errors import InputError
 from mgviz.fusion import parse_weights
 
@@ -30,22 +39,39 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--users", help="user table (demographics, profile text, ...)")
     for role in ("user", "item", "rating", "time", "category"):
         p.add_argument(f"--{role}-col", help=f"column holding the {role} (default: detected from its name)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--model", default=None, help="sentence-transformers model name or path (default all-MiniLM-L6-v2)")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default $MGVIZ_CACHE or ~/.cache/mgviz)")
-    p.add_argument("--factors", type=int, default=64, help="ALS factors (default 64)")
-    p.add_argument("--iterations", type=int, default=15, help="ALS iterations (default 15)")
-    p.add_argument("--regularization", type=float, default=0.05, help="ALS regularisation (default 0.05)")
-    p.add_argument("--alpha", type=float, default=10.0, help="ALS confidence scale (default 10)")
+    p.add_argument("--config", help="JSON file of build settings (flags given here override it)")
     p.add_argument(
         "--weights",
         default="auto",
         help="fusion weights: 'auto' (chosen on a validation split) or e.g. macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
     )
-    p.add_argument(
-        "--fusion", default="weighted", choices=["weighted", "product"], help="fusion strategy (default weighted)"
-    )
+    p.add_argument("--fusion", dest="fusion_strategy", default=None, choices=list(STRATEGIES),
+                   help="fusion strategy (default weighted)")  # fmt: skip
+    _add_setting_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+#: Settings with flags of their own (or none) rather than one derived from SETTINGS.
+_OWN_FLAGS = {"weights", "fusion_strategy", "k"}
+
+
+def _add_setting_args(p: argparse.ArgumentParser) -> None:
+    """One flag per declared build setting (mgviz.config.SETTINGS), so every setting can be given."""
+    for name, spec in SETTINGS.items():
+        if name in _OWN_FLAGS:
+            continue
+        flag = "--" + name.replace("_", "-")
+        shown = format_setting(name, _default(name)) or "none"
+        if spec.kind == "bool":
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction,
+                           help=f"{spec.help} (default {shown})")  # fmt: skip
+        else:
+            p.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=f"{spec.help} (default {shown})")
+
+
+def _default(name: str):
+    return BuildConfig().to_dict()[name]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,9 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="model an interaction log and write a run directory")
     _add_input_args(b)
-    b.add_argument("--k", type=int, default=6, help="number of macro segments (default 6)")
+    b.add_argument("--k", default=None, help="number of macro segments (default 6)")
     b.add_argument("--out", required=True, help="run directory to write")
-    b.add_argument("--no-umap", action="store_true", help="skip the 2-D user map")
     b.add_argument(
         "--evaluate",
         action="store_true",
@@ -83,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--split", default="temporal", choices=["temporal", "loo", "random", "global"])
     v.add_argument("--test-frac", type=float, default=0.2)
     v.add_argument("--k", dest="ks", default="10,20", help="metric cut-offs, comma-separated (default 10,20)")
-    v.add_argument("--segments", dest="k", type=int, default=6, help="number of macro segments (default 6)")
+    v.add_argument("--segments", dest="k", default=None, help="number of macro segments (default 6)")
     v.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -129,22 +154,32 @@ def _load(args):
 
 
 def _config(args, weights):
-    from mgviz.pipeline import DEFAULT_WEIGHTS, BuildConfig
-
-    if args.k < 1:
-        raise CliError(f"--k {args.k}: need at least 1 segment")
-    return BuildConfig(
-        k=args.k,
-        seed=args.seed,
-        model=args.model or BuildConfig.model,
-        factors=args.factors,
-        iterations=args.iterations,
-        regularization=args.regularization,
-        alpha=args.alpha,
-        umap=not getattr(args, "no_umap", False),
-        fusion_strategy=args.fusion,
-        weights=dict(DEFAULT_WEIGHTS) if weights == "auto" else weights,
-    )
+    """The build settings: defaults, then ``--config FILE``, then each flag given; all checked at once."""
+    values: dict = {}
+    if getattr(args, "config", None):
+        path = Path(args.config)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CliError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CliError(f"--config {path}: not a JSON file ({exc})") from None
+        if not isinstance(values, dict):
+            raise CliError(f"--config {path}: should hold an object of setting: value")
+        values = dict(values)
+    try:
+        for name in SETTINGS:
+            given = getattr(args, name, None)
+            if given is None or name == "weights":
+                continue
+            values[name] = given if isinstance(given, bool) or name == "fusion_strategy" else parse_setting(name, given)
+        if weights != "auto":
+            values["weights"] = weights
+        elif "weights" not in values:
+            values["weights"] = dict(DEFAULT_WEIGHTS)
+        return BuildConfig.from_dict(values)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _weights(spec):
@@ -209,7 +244,6 @@ def _write_frame(frame, out: str | None, as_json: bool) -> None:
 
 
 def cmd_recommend(args) -> int:
-    from mgviz.pipeline import recommend
     from mgviz.runs import load_run
 
     if args.n < 1:
@@ -224,10 +258,7 @@ def cmd_recommend(args) -> int:
             rows = np.array([model.user_row(args.user)])
         except KeyError:
             raise CliError(f"--user {args.user}: no such user in run {args.run}") from None
-    frame = recommend(
-        model.level_scores, weights, model.seen, model.user_ids, model.item_ids, n=args.n, rows=rows,
-        strategy=model.config.fusion_strategy,
-    )  # fmt: skip
+    frame = model.recommend(weights, n=args.n, rows=rows)
     _write_frame(frame, args.out, args.json)
     return 0
 

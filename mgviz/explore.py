@@ -17,13 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.export import safe_csv_frame
-from mgviz.fusion import normalise_per_user
-from mgviz.levels import macro, meso, micro
-from mgviz.levels.common import user_text, weighted_matrix
-from mgviz.pipeline import InterestModel, item_docs
+from mgviz.levels import macro, meso
+from mgviz.pipeline import InterestModel
 from mgviz.runs import library_versions
 from mgviz.schema import LEVELS, Dataset
-from mgviz.text import count_matrix
 
 LEVEL_PHRASES = {
     "meso": "matches your interest in {category} (meso)",
@@ -89,19 +86,8 @@ class TermStats:
 
 
 def term_stats(model: InterestModel) -> TermStats:
-    """Recompute the weighted interaction matrix and per-user term counts exactly as the build did."""
-    ds, cfg = model.dataset, model.config
-    weighted = weighted_matrix(ds, cfg.half_life_days)
-    item_counts, vocab = count_matrix(item_docs(ds.items, ["title", "text"]), min_df=2, max_df=0.3)
-    n_users = len(ds.users)
-    own = user_text(ds) if cfg.use_user_text else pd.Series([""] * n_users)
-    if len(vocab):
-        own_counts, _ = count_matrix(own.tolist(), vocabulary=vocab)
-    else:
-        own_counts = sp.csr_matrix((n_users, 0), dtype=np.float32)
-    if own_counts.shape[0] != n_users:
-        own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
-    return TermStats(weighted, micro.user_term_counts(weighted, item_counts, own_counts), vocab)
+    """The build's interaction weights and per-user term counts (from the model's text state)."""
+    return TermStats(model.weighted, model.text.term_counts(model.weighted), model.text.vocabulary)
 
 
 @dataclasses.dataclass
@@ -134,15 +120,13 @@ def current_segmentation(model: InterestModel) -> Segmentation:
 
 
 def with_segmentation(model: InterestModel, seg: Segmentation, stats: TermStats) -> InterestModel:
-    """A copy of ``model`` whose macro level (segments, profiles, macro scores) uses ``seg``."""
-    membership = macro.soft_membership(model.user_vectors, seg.centroids)
-    seg_items = macro.segment_item_distribution(stats.weighted, membership)
-    level_scores = dict(model.level_scores)
-    level_scores["macro"] = normalise_per_user(macro.macro_scores(membership, seg_items))
+    """A copy of ``model`` whose macro level (segments, profiles, membership, P(item | segment)) uses ``seg``."""
+    old = model.levels["macro"]
+    level = macro.MacroLevel.fit(model.user_vectors, seg.centroids, stats.weighted, old.params["block_weights"])
     config = dataclasses.replace(model.config, k=seg.k)
     return dataclasses.replace(
-        model, config=config, segments=seg.segments, membership=membership, profiles=seg.profiles,
-        segment_category=seg.segment_category, level_scores=level_scores,
+        model, config=config, segments=seg.segments, profiles=seg.profiles, segment_category=seg.segment_category,
+        levels={**model.levels, "macro": level},
     )  # fmt: skip
 
 
@@ -189,18 +173,16 @@ def user_history(model: InterestModel, user_id: str) -> pd.DataFrame:
 
 def top_items(model: InterestModel, row: int, level: str, n: int = 10) -> pd.DataFrame:
     """The ``n`` best unseen items of one level for user ``row``: ``item_id, title, categories, score``."""
-    scores = np.array(model.level_scores[level][row], dtype=np.float32)
-    seen = model.seen[row].indices
-    scores[seen] = -np.inf
-    n = min(n, int(np.isfinite(scores).sum()))
-    idx = np.argsort(-scores, kind="stable")[:n]
+    top, vals = model.levels[level].top_k([row], n, exclude=model.seen)
+    keep = top[0] >= 0
+    idx, scores = top[0][keep], vals[0][keep]
     items = model.dataset.items
     return pd.DataFrame(
         {
             "item_id": items["item_id"].to_numpy()[idx],
             "title": items["title"].to_numpy()[idx],
             "categories": [", ".join(c) for c in items["categories"].to_numpy()[idx]],
-            "score": scores[idx].astype(float),
+            "score": scores.astype(float),
         }
     )
 

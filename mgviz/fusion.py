@@ -1,16 +1,18 @@
 """Fusion of the levels' scores: P(i|u) = sum_l w_l * P_l(i|u).
 
-Every level hands over a dense users × items float32 array of *comparable*
-scores (per-user normalised to [0, 1], see :func:`normalise_per_user`). The
-fusion step never recomputes a level: new weights are a weighted sum, a mask
-and a partial sort.
+Every level scores a block of users on demand with *comparable* scores (per-user
+normalised to [0, 1]); :func:`recommend` fuses and ranks a bounded block of users
+at a time, so no users × items array ever exists. :func:`fuse` and :func:`top_n`
+work on such blocks (or on a sample's score arrays, as tuning does).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
+from mgviz.config import STRATEGIES
 from mgviz.schema import LEVELS
 
 
@@ -67,7 +69,6 @@ def normalise_per_user(scores: np.ndarray, out: str | None = None) -> np.ndarray
     return result
 
 
-STRATEGIES = ("weighted", "product")
 PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
 
 
@@ -141,3 +142,47 @@ def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows
     top = np.take_along_axis(part, order, axis=1)
     top[np.take_along_axis(excluded, top, axis=1)] = -1
     return top
+
+
+def recommend(levels, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted") -> pd.DataFrame:
+    """Top-``n`` fused lists of users ``rows`` (default all) with each level's contribution.
+
+    ``levels`` maps names to fitted levels (:class:`mgviz.levels.base.Level`). Contributions are
+    weight × normalised level score; with the weighted strategy they add up to the score, with
+    the product strategy they still show each level's share of the evidence. Users are fused
+    and ranked a block at a time (:data:`mgviz.levels.base.BLOCK_CELLS` scores per level).
+    """
+    from mgviz.levels.base import iter_blocks
+
+    check_strategy(strategy)
+    n_items = len(item_ids)
+    row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows, dtype=np.int64)
+    total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
+    frames = []
+    for block in iter_blocks(row_idx, n_items):
+        parts = {name: lv.score(block) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
+        fused = fuse(parts, weights, strategy=strategy)
+        top = top_n(fused, n, exclude=seen[block])
+        frames.append(_list_frame(block, top, fused, parts, weights, total, user_ids, item_ids))
+    if not frames:
+        return _list_frame(row_idx, np.zeros((0, n), np.int64), None, {}, weights, total, user_ids, item_ids)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _list_frame(block, top, fused, parts, weights, total, user_ids, item_ids):
+    valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
+    r = np.repeat(block, top.shape[1])[valid]
+    c = top.ravel()[valid]
+    local = np.repeat(np.arange(top.shape[0]), top.shape[1])[valid]
+    frame = {
+        "user_id": np.asarray(user_ids)[r],
+        "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0])[valid],
+        "item_id": np.asarray(item_ids)[c],
+        "score": np.round(fused[local, c], 6) if fused is not None else np.zeros(0),
+    }
+    for level in LEVELS:
+        if level in parts:
+            frame[level] = np.round(parts[level][local, c] * (weights.get(level, 0.0) / total), 6)
+        elif fused is not None or level in weights:
+            frame[level] = np.zeros(len(r))
+    return pd.DataFrame(frame)

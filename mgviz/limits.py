@@ -12,13 +12,13 @@ Upload size
     :data:`FALLBACK_UPLOAD_MB` when no configuration is found.
 
 Model size
-    A build and its first recommendations for every user keep up to
-    :data:`DENSE_ARRAYS` dense ``users × items`` float32 arrays at once (the
-    four level scores plus the raw scores, fusion and ranking temporaries; see
-    docs/reliability.md for the measurement) and, for the EASE part of the
-    micro level, three float64 ``items × items`` matrices.
-    :func:`check_model_size` refuses inputs whose estimate exceeds the budget
-    (:data:`DEFAULT_MODEL_GB`, or ``$MGVIZ_MAX_MODEL_GB``).
+    A build holds no users × items array: its memory grows with the log (tables and sparse
+    matrices, :data:`BYTES_PER_INTERACTION`), with the users and items (embeddings, factors,
+    user vectors: :data:`BYTES_PER_USER`, :data:`BYTES_PER_ITEM`), plus EASE's items × items
+    inverse when the micro level uses EASE (:data:`EASE_BYTES_PER_CELL` per items² cell) and
+    a constant for the blockwise scoring temporaries. :func:`check_model_size` refuses inputs
+    whose estimate exceeds the budget (:data:`DEFAULT_MODEL_GB`, or ``$MGVIZ_MAX_MODEL_GB``);
+    ``benchmarks/scale.py`` measures the figures (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -35,19 +35,20 @@ FALLBACK_UPLOAD_MB = 200
 #: 1.2 GiB (docs/reliability.md), well inside the memory budget. A larger configured value is capped.
 UPLOAD_CEILING_MB = 200
 #: Memory budget of one build, GiB; ``$MGVIZ_MAX_MODEL_GB`` overrides it.
-DEFAULT_MODEL_GB = 6.0
+DEFAULT_MODEL_GB = 12.0
 MODEL_GB_ENV = "MGVIZ_MAX_MODEL_GB"
-#: Dense float32 users × items arrays alive at the peak: the 4 level scores a model keeps plus the
-#: temporaries of computing one level and of fusing / ranking a block of users. Measured at 20k × 5k
-#: (docs/reliability.md): 5.4 with the default configuration including top-10 for every user,
-#: 8.4 with the learned semantic score (float64 logits).
-DENSE_ARRAYS = 8
-#: Bytes per interaction for the tables, sparse matrices and ALS (loading alone measured ~350 B at 1M).
+#: Bytes per interaction: the canonical tables, the weighted / seen matrices and their copies,
+#: term counts and ALS's own (measured at 10M: docs/benchmarks.md).
 BYTES_PER_INTERACTION = 600
-#: Float64 items × items matrices EASE holds at once (Gram matrix, its inverse, the weights).
-EASE_MATRICES = 3
-#: EASE is skipped above this many items (mirrors ``mgviz.levels.micro.EASE_MAX_ITEMS``).
-EASE_MAX_ITEMS = 20_000
+#: Bytes per user: profile, own-text and consumption embeddings (384-d), the user vector, ALS
+#: factors, category mix and membership, float32.
+BYTES_PER_USER = 8_192
+#: Bytes per item: embeddings (twice), factors, P(item | category / segment), term counts.
+BYTES_PER_ITEM = 4_096
+#: EASE: a float64 Gram matrix, its float64 inverse and the float32 weights, per items² cell.
+EASE_BYTES_PER_CELL = 20
+#: Blockwise scoring: a handful of block-sized float32 temporaries per level.
+SCORING_BYTES = 256 * 2**20
 
 _GIB = 2**30
 _MIB = 2**20
@@ -155,10 +156,18 @@ def model_budget_bytes() -> int:
 
 
 def estimate_model_bytes(n_users: int, n_items: int, n_interactions: int, ease: bool = True) -> int:
-    """Bytes a build of this size holds at its peak (dense level arrays + EASE + per-interaction data)."""
-    dense = DENSE_ARRAYS * 4 * int(n_users) * int(n_items)
-    ease_bytes = EASE_MATRICES * 8 * int(n_items) ** 2 if ease and n_items <= EASE_MAX_ITEMS else 0
-    return dense + ease_bytes + BYTES_PER_INTERACTION * int(n_interactions)
+    """Bytes a build of this size holds at its peak (see the module docstring)."""
+    return sum(_estimate_parts(n_users, n_items, n_interactions, ease).values())
+
+
+def _estimate_parts(n_users: int, n_items: int, n_interactions: int, ease: bool) -> dict[str, int]:
+    parts = {
+        "the log": BYTES_PER_INTERACTION * int(n_interactions),
+        "user and item state": BYTES_PER_USER * int(n_users) + BYTES_PER_ITEM * int(n_items) + SCORING_BYTES,
+    }
+    if ease:
+        parts["EASE's items × items inverse"] = EASE_BYTES_PER_CELL * int(n_items) ** 2
+    return parts
 
 
 def check_model_size(n_users: int, n_items: int, n_interactions: int, name: str = "", ease: bool = True) -> int:
@@ -176,33 +185,20 @@ def check_model_size(n_users: int, n_items: int, n_interactions: int, name: str 
     Raises
     ------
     InputError
-        Naming users, items, interactions, the estimate and the budget, and
-        how many items would fit for these users.
+        Naming users, items, interactions, the estimate, its parts and the budget, and what to do.
     """
-    need = estimate_model_bytes(n_users, n_items, n_interactions, ease)
+    parts = _estimate_parts(n_users, n_items, n_interactions, ease)
+    need = sum(parts.values())
     budget = model_budget_bytes()
     if need <= budget:
         return need
-    fit = _items_that_fit(n_users, n_interactions, budget, ease)
-    subset = (
-        f"e.g. the {fit:,} most popular items, or fewer users" if fit >= 1 else "a shorter log (fewer interactions)"
-    )
+    detail = ", ".join(f"{what} {b / _GIB:.1f} GiB" for what, b in parts.items())
+    advice = "a shorter log (a recent slice) or fewer users"
+    if ease and parts["EASE's items × items inverse"] > budget / 2:
+        advice = "a lower ease_max_items (item-kNN instead of EASE), or fewer items"
     raise InputError(
         f"{n_users:,} users × {n_items:,} items ({n_interactions:,} interactions) is too large to model here: "
-        f"it needs about {need / _GIB:.1f} GiB of memory ({DENSE_ARRAYS} dense users × items arrays"
-        f"{' + EASE items × items matrices' if ease and n_items <= EASE_MAX_ITEMS else ''}), "
-        f"over the {budget / _GIB:g} GiB limit ({MODEL_GB_ENV}). "
-        f"Model a subset – {subset} – or raise {MODEL_GB_ENV} on a machine with more memory",
+        f"it needs about {need / _GIB:.1f} GiB of memory ({detail}), over the {budget / _GIB:g} GiB limit "
+        f"({MODEL_GB_ENV}). Model a subset – {advice} – or raise {MODEL_GB_ENV} on a machine with more memory",
         file=name or "the data",
     )
-
-
-def _items_that_fit(n_users: int, n_interactions: int, budget: int, ease: bool) -> int:
-    """Largest item count whose estimate stays within ``budget`` (same users and interactions)."""
-    lo, hi = 0, 1
-    while estimate_model_bytes(n_users, hi, n_interactions, ease) <= budget and hi < 2**40:
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:  # the estimate grows with the item count (EASE only adds below its cut-off)
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if estimate_model_bytes(n_users, mid, n_interactions, ease) <= budget else (lo, mid)
-    return lo

@@ -1,134 +1,106 @@
 """From a canonical Dataset to a fitted multi-granularity interest model.
 
-``build(dataset, BuildConfig(...))`` runs the stages in order – encode text,
-meso (categories), micro (ALS, keywords), macro (user vectors, segments,
-profiles), semantic – and returns a :class:`InterestModel` holding every
-level's per-user item scores, already normalised, so that fusion for new
-weights never recomputes a level.
+``build(dataset, BuildConfig(...))`` runs a short sequence of named steps (:data:`STEPS`) –
+interaction weights, text encoding, meso (categories, cold start), micro (ALS and EASE /
+item-kNN), keywords, semantic, macro (user vectors, segments, profiles), the K chart and the
+map – and returns an :class:`InterestModel` whose levels are small fitted objects
+(:mod:`mgviz.levels.base`): nothing in it is a users × items array; scores are computed for
+the users asked about, when they are asked about.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mgviz.encoder import DEFAULT_MODEL, Encoder
-from mgviz.fusion import fuse, normalise_per_user, top_n
+from mgviz.config import DEFAULT_WEIGHTS, BuildConfig, ConfigError  # noqa: F401 - re-exported
+from mgviz.encoder import Encoder
+from mgviz.fusion import recommend as fused_recommend
 from mgviz.levels import macro, meso, micro, semantic, textvec
-from mgviz.levels.common import item_text, l2_normalise, user_text, weighted_matrix
+from mgviz.levels.base import Level, UserEvidence
+from mgviz.levels.common import item_text, l2_normalise, user_text, weight_reference, weighted_matrix
 from mgviz.limits import check_model_size
 from mgviz.schema import LEVELS, Dataset
 from mgviz.text import count_matrix
 
 Progress = Callable[[str, int, int], None]
 
-DEFAULT_WEIGHTS = {"macro": 0.15, "meso": 0.15, "micro": 0.55, "semantic": 0.15}
+#: The named build steps, in order (the progress callback and ``timings`` use these names).
+STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "keywords", "semantic",
+         "segments", "K quality", "UMAP")  # fmt: skip
 
 
 @dataclass
-class BuildConfig:
-    """Every parameter of a build; recorded in the run manifest.
+class TextState:
+    """The words behind keywords and segment labels: vocabulary, item and own-text term counts."""
 
-    Parameters
-    ----------
-    k : int
-        Number of macro segments.
-    seed : int
-        Seeds K-means, ALS, UMAP and the cold-start forest.
-    model : str
-        Text encoder name or path.
-    factors, regularization, iterations, alpha : ALS parameters.
-    half_life_days : float or None
-        Recency half-life of interaction weights (None = no decay).
-    micro_model : str
-        Item-level scores of the micro level: "als", "ease" or "als+ease" (the mean of
-        both, each per-user normalised; EASE is skipped above 20,000 items).
-    ease_l2 : float
-        L2 regularisation of EASE.
-    semantic_model : str
-        "cosine" (profile-item similarity) or "learned" (σ(W·[e(u), e(i), e(u)⊙e(i)]) fit on
-        the training interactions).
-    block_weights : dict
-        Weights of the user-vector blocks (text, categories, als, demographics).
-    item_text_fields : list of str
-        Which item text goes to the encoder: any of "title", "categories", "text".
-    use_user_text : bool
-        Whether users' own words (profile, reviews) feed vectors and keywords.
-    text_alpha : dict
-        Weights of the document / sentence / word granularities of users' own text.
-    n_keywords : int
-        Keywords kept per user.
-    umap : bool
-        Compute the 2-D UMAP map of users.
-    k_range : list of int
-        K values scored (silhouette, inertia) for the K-quality chart; empty to skip.
-    weights : dict
-        Default fusion weights stored with the run.
-    fusion_strategy : str
-        "weighted" (sum) or "product" (weighted geometric mean), see :func:`mgviz.fusion.fuse`.
-    """
+    vocabulary: np.ndarray
+    item_counts: sp.csr_matrix  # items × terms
+    own_counts: sp.csr_matrix  # users × terms
 
-    k: int = 6
-    seed: int = 0
-    model: str = DEFAULT_MODEL
-    factors: int = 64
-    regularization: float = 0.05
-    iterations: int = 15
-    alpha: float = 10.0
-    half_life_days: float | None = 180.0
-    micro_model: str = "als+ease"
-    semantic_model: str = "cosine"
-    ease_l2: float = 500.0
-    block_weights: dict = field(default_factory=lambda: dict(macro.DEFAULT_BLOCK_WEIGHTS))
-    item_text_fields: list = field(default_factory=lambda: ["title", "categories", "text"])
-    use_user_text: bool = True
-    text_alpha: dict = field(default_factory=lambda: dict(textvec.DEFAULT_ALPHA))
-    n_keywords: int = 10
-    umap: bool = True
-    k_range: list = field(default_factory=lambda: list(range(2, 13)))
-    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    fusion_strategy: str = "weighted"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> BuildConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in d.items() if k in known})
+    def term_counts(self, weighted: sp.csr_matrix) -> sp.csr_matrix:
+        return micro.user_term_counts(weighted, self.item_counts, self.own_counts)
 
 
 @dataclass
 class InterestModel:
-    """Everything a build produced; arrays are indexed like ``dataset.users`` / ``dataset.items``."""
+    """Everything a build produced; user rows follow ``dataset.users``, item columns ``dataset.items``.
+
+    ``levels`` maps a level name (:data:`mgviz.schema.LEVELS`) to its fitted :class:`Level`.
+    """
 
     dataset: Dataset
     config: BuildConfig
     categories: list[str]
     categories_derived: bool
-    item_categories: sp.csr_matrix
-    category_mix: np.ndarray
     segment_category: np.ndarray
     item_embeddings: np.ndarray
     user_text_embeddings: np.ndarray
     user_vectors: np.ndarray
     segments: np.ndarray
-    membership: np.ndarray
     profiles: list[macro.SegmentProfile]
     keywords: pd.DataFrame
-    als_user_factors: np.ndarray
-    als_item_factors: np.ndarray
-    level_scores: dict[str, np.ndarray]
+    levels: dict[str, Level]
     seen: sp.csr_matrix
+    weighted: sp.csr_matrix
+    text: TextState
+    weight_ref: dict = field(default_factory=dict)
+    demographics: np.ndarray | None = None
     umap_xy: np.ndarray | None = None
+    map_rows: np.ndarray | None = None
     k_scores: pd.DataFrame | None = None
     cold_start_quality: dict | None = None
     timings: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------- level state, by its usual name
+    @property
+    def category_mix(self) -> np.ndarray:
+        return self.levels["meso"].mix
+
+    @property
+    def item_categories(self) -> sp.csr_matrix:
+        return self.levels["meso"].item_categories
+
+    @property
+    def membership(self) -> np.ndarray:
+        return self.levels["macro"].membership
+
+    @property
+    def _als(self):
+        return self.levels["micro"].part("als")
+
+    @property
+    def als_user_factors(self) -> np.ndarray | None:
+        return None if self._als is None else self._als.user_side
+
+    @property
+    def als_item_factors(self) -> np.ndarray | None:
+        return None if self._als is None else self._als.item_side
 
     # ------------------------------------------------------------- helpers
     @property
@@ -149,80 +121,51 @@ class InterestModel:
             raise KeyError(f"user '{user_id}' is not in this run")
         return int(idx)
 
-    def top_categories(self, n: int = 3) -> list[list[str]]:
-        order = np.argsort(-self.category_mix, axis=1, kind="stable")[:, :n]
+    def top_categories(self, n: int = 3, rows=None) -> list[list[str]]:
+        mix = self.category_mix if rows is None else self.category_mix[np.asarray(rows)]
+        order = np.argsort(-mix, axis=1, kind="stable")[:, :n]
         return [[self.categories[j] for j in row] for row in order]
+
+    def map_view(self):
+        """Rows of the users on the map (all users on a small run, a stratified sample on a big one)."""
+        if self.umap_xy is None:
+            return None
+        return np.arange(len(self.umap_xy)) if self.map_rows is None else self.map_rows
+
+    def scores(self, rows, levels=None) -> dict[str, np.ndarray]:
+        """Each level's normalised scores of users ``rows`` against all items (len(rows) × items)."""
+        return {name: self.levels[name].score(rows) for name in (levels or self.levels)}
 
     def recommend(self, weights: dict[str, float] | None = None, n: int = 10, rows=None) -> pd.DataFrame:
         """Top-``n`` lists with each level's contribution (weight × normalised score) per item.
 
-        Columns ``user_id, rank, item_id, score`` then ``macro, meso, micro, semantic``.
+        Columns ``user_id, rank, item_id, score`` then one per level. Computed a bounded block
+        of users at a time.
         """
-        weights = weights or self.config.weights
-        return recommend(
-            self.level_scores, weights, self.seen, self.user_ids, self.item_ids, n=n, rows=rows,
-            strategy=self.config.fusion_strategy,
-        )  # fmt: skip
+        return fused_recommend(self.levels, weights or self.config.weights, self.seen, self.user_ids,
+                               self.item_ids, n=n, rows=rows, strategy=self.config.fusion_strategy)  # fmt: skip
 
+    # ------------------------------------------------------------- one user's new behaviour
+    def evidence(self, row: int, extra: pd.DataFrame | None = None) -> UserEvidence:
+        """User ``row``'s history (plus ``extra`` canonical interaction rows) as fold-in evidence."""
+        from mgviz.levels.common import interaction_weights
 
-RECOMMEND_BLOCK = 4096  # users fused and ranked together by recommend()
+        ds = self.dataset
+        w_row = self.weighted[row]
+        seen_row = self.seen[row]
+        if extra is not None and len(extra):
+            _, i = ds.codes(extra)
+            w = interaction_weights(ds, self.config.half_life_days, self.weight_ref, interactions=extra)
+            add = sp.csr_matrix((w, (np.zeros(len(i), int), i)), shape=(1, len(ds.items)), dtype=np.float32)
+            w_row = (w_row + add).tocsr()
+            seen_row = (w_row > 0).astype(np.float32).tocsr()
+        demo = None if self.demographics is None else self.demographics[row]
+        return UserEvidence(w_row, seen_row, self.user_text_embeddings[row], demo)
 
-
-def recommend(level_scores, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted") -> pd.DataFrame:
-    """See :meth:`InterestModel.recommend`; works on the arrays alone (for runs loaded from disk).
-
-    Contributions are weight × normalised level score; with the weighted strategy they add up to
-    the score, with the product strategy they still show each level's share of the evidence.
-    """
-    row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows)
-    if len(row_idx) > RECOMMEND_BLOCK:  # bounded memory for many users: fuse and rank a block at a time
-        blocks = [row_idx[i : i + RECOMMEND_BLOCK] for i in range(0, len(row_idx), RECOMMEND_BLOCK)]
-        return pd.concat(
-            [recommend(level_scores, weights, seen, user_ids, item_ids, n, b, strategy) for b in blocks],
-            ignore_index=True,
-        )
-    total = sum(weights.get(lv, 0.0) for lv in level_scores) or 1.0
-    fused = fuse(level_scores, weights, rows=row_idx, strategy=strategy)
-    top = top_n(fused, n, exclude=seen, rows=row_idx)
-    valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
-    r = np.repeat(row_idx, top.shape[1])[valid]
-    c = top.ravel()[valid]
-    local = np.repeat(np.arange(top.shape[0]), top.shape[1])[valid]
-    frame = {
-        "user_id": np.asarray(user_ids)[r],
-        "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0])[valid],
-        "item_id": np.asarray(item_ids)[c],
-        "score": np.round(fused[local, c], 6),
-    }
-    for level in LEVELS:
-        if level in level_scores:
-            w = weights.get(level, 0.0) / total
-            frame[level] = np.round(level_scores[level][r, c] * w, 6)
-    return pd.DataFrame(frame)
-
-
-class _Timer:
-    def __init__(self, progress: Progress | None):
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-
-    def stage(self, name: str, done: int = 0, total: int = 1):
-        if self.progress:
-            self.progress(name, done, total)
-
-    def __call__(self, name):
-        timer = self
-
-        class _Ctx:
-            def __enter__(self_inner):
-                timer.stage(name, 0, 1)
-                self_inner.t = time.perf_counter()
-
-            def __exit__(self_inner, *exc):
-                timer.timings[name] = round(time.perf_counter() - self_inner.t, 3)
-                timer.stage(name, 1, 1)
-
-        return _Ctx()
+    def fold_in(self, evidence: UserEvidence) -> dict[str, dict]:
+        """Every level's user-side row for ``evidence``, from the levels' own state (no refit)."""
+        order = [lv for lv in ("meso", "micro", "semantic", "macro") if lv in self.levels]
+        return {name: self.levels[name].fold_in(evidence) for name in order}
 
 
 def item_docs(items: pd.DataFrame, fields: list[str]) -> list[str]:
@@ -241,6 +184,168 @@ def item_docs(items: pd.DataFrame, fields: list[str]) -> list[str]:
     return joined.str.strip(". ").tolist()
 
 
+class _Steps:
+    """Runs the named steps, timing each and reporting progress."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def stage(self, name: str, done: int = 0, total: int = 1):
+        if self.progress:
+            self.progress(name, done, total)
+
+    def run(self, name: str, fn, *args, **kw):
+        self.stage(name, 0, 1)
+        t = time.perf_counter()
+        out = fn(*args, **kw)
+        self.timings[name] = round(time.perf_counter() - t, 3)
+        self.stage(name, 1, 1)
+        return out
+
+    def reporter(self, name: str):
+        return lambda _s, done, total: self.stage(name, done, total)
+
+
+@dataclass
+class _Build:
+    """What the steps hand each other (the build's working state)."""
+
+    dataset: Dataset
+    config: BuildConfig
+    encoder: Encoder
+    steps: _Steps
+    out: dict = field(default_factory=dict)
+
+    def __getattr__(self, key):
+        try:
+            return self.__dict__["out"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def _weights(b: _Build):
+    ds = b.dataset
+    b.out["weighted"] = weighted_matrix(ds, b.config.half_life_days)
+    b.out["seen"] = (b.weighted > 0).astype(np.float32).tocsr()
+    b.out["popularity"] = np.asarray(b.weighted.sum(axis=0)).ravel()
+    b.out["weight_ref"] = weight_reference(ds)
+
+
+def _encode_items(b: _Build):
+    docs = item_docs(b.dataset.items, b.config.item_text_fields)
+    b.out["item_emb"] = b.encoder.encode(docs, progress=b.steps.reporter("encode items"))
+
+
+def _encode_users(b: _Build):
+    ds, cfg = b.dataset, b.config
+    n_users = len(ds.users)
+    own_texts = user_text(ds) if cfg.use_user_text else pd.Series([""] * n_users)
+    item_counts, vocab = count_matrix(item_docs(ds.items, ["title", "text"]), min_df=2, max_df=0.3)
+    own_counts = None
+    if len(vocab) and own_texts.str.len().gt(0).any():
+        own_counts, _ = count_matrix(own_texts.tolist(), vocabulary=vocab)
+    if own_counts is None or own_counts.shape[0] != n_users:
+        own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
+    b.out["text"] = TextState(vocab, sp.csr_matrix(item_counts), sp.csr_matrix(own_counts))
+    b.out["term_emb"] = b.encoder.encode(list(vocab)) if len(vocab) else None
+    dim = b.item_emb.shape[1]
+    if cfg.use_user_text:
+        b.out["user_emb"], _ = textvec.own_text_vectors(
+            ds, b.encoder, own_counts, b.term_emb, cfg.text_alpha, progress=b.steps.reporter("encode users"), dim=dim
+        )
+    else:
+        b.out["user_emb"] = np.zeros((n_users, dim), np.float32)
+
+
+def _categories(b: _Build):
+    ds, cfg = b.dataset, b.config
+    has_cats = ds.items["categories"].map(len).gt(0).mean() >= 0.5
+    cat_ds = ds
+    if not has_cats:
+        derived, _ = meso.derive_categories(b.item_emb, item_text(ds).tolist(), seed=cfg.seed,
+                                            item_users=b.weighted.T.tocsr(), item_ids=ds.item_ids)  # fmt: skip
+        cat_ds = Dataset(ds.interactions, ds.items.assign(categories=derived), ds.users, ds.demographic_cols)
+    b.out["categories_derived"] = not has_cats
+    b.out["item_cats"], b.out["categories"] = meso.item_category_matrix(cat_ds)
+    b.out["mix"] = meso.category_mix(b.weighted, b.item_cats)
+
+
+def _cold_start(b: _Build):
+    ds, cfg = b.dataset, b.config
+    has_history = np.diff(b.weighted.indptr) > 0
+    feats, _ = meso.user_features(ds, b.user_emb if cfg.use_user_text else None)
+    cold = meso.fit_cold_start(feats, b.mix, has_history, seed=cfg.seed)
+    if cold is not None and (~has_history).any():
+        b.mix[~has_history] = cold.predict(feats[~has_history])
+    b.out["cold"] = cold
+    b.out["meso"] = meso.MesoLevel.fit(b.mix, b.popularity, b.item_cats, b.weighted)
+
+
+def _micro(b: _Build):
+    cfg = b.config
+
+    def _als_cb(it, _elapsed, _loss):
+        b.steps.stage("ALS", it + 1, cfg.iterations)
+
+    b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb)
+
+
+def _keywords(b: _Build):
+    term_counts = b.text.term_counts(b.weighted)
+    consumed = semantic.consumption_embedding(b.weighted, b.item_emb)
+    b.out["profile"] = semantic.profile_embedding(b.user_emb, consumed)
+    per_user, _ = micro.keywords(term_counts, b.text.vocabulary, b.profile, b.term_emb, n=b.config.n_keywords)
+    b.out["keywords"] = micro.keywords_frame(b.dataset.user_ids, per_user)
+    b.out["term_counts"] = term_counts
+
+
+def _semantic(b: _Build):
+    cfg = b.config
+    b.out["semantic"] = semantic.SemanticLevel.fit(b.profile, b.item_emb, cfg.semantic_model, b.seen, seed=cfg.seed)
+
+
+def _segments(b: _Build):
+    ds, cfg = b.dataset, b.config
+    als = b.micro.part("als")
+    demo = macro.demographic_block(ds.users, ds.demographic_cols)
+    blocks = macro.interest_blocks(b.profile, b.mix, als.user_side if als is not None and b.weighted.nnz else None,
+                                   demo)  # fmt: skip
+    vectors = macro.user_vectors(blocks, cfg.block_weights)
+    k = min(cfg.k, len(ds.users))
+    segments, centroids, _ = macro.fit_segments(vectors, k, cfg.seed)
+    b.out.update(vectors=vectors, segments=segments, demographics=demo)
+    b.out["macro"] = macro.MacroLevel.fit(vectors, centroids, b.weighted, cfg.block_weights)
+    b.out["profiles"] = macro.profile_segments(segments, k, b.mix, b.categories, b.term_counts, b.text.vocabulary,
+                                               b.weighted, ds.items, ds.users, ds.demographic_cols)  # fmt: skip
+    b.out["segment_category"] = meso.segment_category_matrix(b.mix, segments, k)
+
+
+def _k_quality(b: _Build):
+    b.out["k_scores"] = macro.score_k_range(b.vectors, b.config.k_range, b.config.seed)
+
+
+def _map(b: _Build):
+    rows = map_sample(b.segments, b.config.map_sample, b.config.seed)
+    b.out["map_rows"] = rows
+    b.out["umap_xy"] = user_map(b.vectors[rows], b.config.seed)
+
+
+def map_sample(segments: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """At most ``size`` user rows, stratified by segment (each segment keeps its share, and at
+    least a few users), sorted. All rows when there are no more users than that."""
+    n = len(segments)
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    picks = []
+    for s in np.unique(segments):
+        members = np.flatnonzero(segments == s)
+        take = min(len(members), max(10, round(size * len(members) / n)))
+        picks.append(rng.choice(members, take, replace=False))
+    return np.sort(np.concatenate(picks))
+
+
 def build(
     dataset: Dataset,
     config: BuildConfig | None = None,
@@ -249,151 +354,54 @@ def build(
 ) -> InterestModel:
     """Fit every level on ``dataset`` (its interactions are the training data).
 
-    ``progress(stage, done, total)`` reports stages ("encode items", "ALS", ...)
-    and, within encoding and ALS, counts done.
+    ``progress(stage, done, total)`` reports the steps of :data:`STEPS` and, within encoding
+    and ALS, counts done.
     """
     config = config or BuildConfig()
-    encoder = encoder or Encoder(config.model)
-    timer = _Timer(progress)
+    if not isinstance(config, BuildConfig):
+        raise ConfigError(f"build settings must be a BuildConfig, not {type(config).__name__}")
     n_users, n_items = len(dataset.users), len(dataset.items)
     if n_users == 0 or n_items == 0:
         raise ValueError("the data has no users or no items to model")
     check_model_size(n_users, n_items, len(dataset.interactions), dataset.sources.get("interactions", ""),
-                     ease=config.micro_model != "als")  # fmt: skip
-
-    with timer("weights"):
-        weighted = weighted_matrix(dataset, config.half_life_days)
-        seen = (dataset.matrix() > 0).astype(np.float32).tocsr()
-        popularity = np.asarray(weighted.sum(axis=0)).ravel()
-
-    # ---------------------------------------------------------------- encode
-    with timer("encode items"):
-        docs = item_docs(dataset.items, config.item_text_fields)
-        item_emb = encoder.encode(docs, progress=lambda _s, d, t: timer.stage("encode items", d, t))
-    with timer("encode users"):
-        own_texts = user_text(dataset) if config.use_user_text else pd.Series([""] * n_users)
-        item_counts, vocab = count_matrix(item_docs(dataset.items, ["title", "text"]), min_df=2, max_df=0.3)
-        own_counts, _ = count_matrix(own_texts.tolist(), vocabulary=vocab) if len(vocab) else (None, vocab)
-        if own_counts is None or own_counts.shape[0] != n_users:
-            own_counts = sp.csr_matrix((n_users, len(vocab)), dtype=np.float32)
-        term_emb = encoder.encode(list(vocab)) if len(vocab) else None
-        if config.use_user_text:
-            user_emb, _ = textvec.own_text_vectors(
-                dataset, encoder, own_counts, term_emb, config.text_alpha,
-                progress=lambda _s, d, t: timer.stage("encode users", d, t), dim=item_emb.shape[1],
-            )  # fmt: skip
-        else:
-            user_emb = np.zeros_like(item_emb[:0], shape=(n_users, item_emb.shape[1]))
-
-    # ---------------------------------------------------------------- meso
-    with timer("categories"):
-        has_cats = dataset.items["categories"].map(len).gt(0).mean() >= 0.5
-        items = dataset.items
-        if not has_cats:
-            derived, _ = meso.derive_categories(
-                item_emb, item_text(dataset).tolist(), seed=config.seed, item_users=weighted.T.tocsr(),
-                item_ids=dataset.item_ids,
-            )  # fmt: skip
-            items = items.assign(categories=derived)
-        cat_dataset = (
-            dataset if has_cats else Dataset(dataset.interactions, items, dataset.users, dataset.demographic_cols)
-        )
-        item_cats, categories = meso.item_category_matrix(cat_dataset)
-        mix = meso.category_mix(weighted, item_cats)
-        has_history = np.asarray(weighted.sum(axis=1)).ravel() > 0
-    with timer("cold start"):
-        feats, _ = meso.user_features(dataset, user_emb if config.use_user_text else None)
-        cold = meso.fit_cold_start(feats, mix, has_history, seed=config.seed)
-        if cold is not None and (~has_history).any():
-            mix[~has_history] = cold.predict(feats[~has_history])
-
-    # ---------------------------------------------------------------- micro
-    with timer("ALS"):
-
-        def _als_cb(it, _elapsed, _loss):
-            timer.stage("ALS", it + 1, config.iterations)
-
-        uf, vf = micro.fit_als(
-            weighted, config.factors, config.regularization, config.iterations, config.alpha, config.seed, _als_cb
-        )
-    with timer("keywords"):
-        term_counts = micro.user_term_counts(weighted, item_counts, own_counts)
-        consumed = semantic.consumption_embedding(weighted, item_emb)
-        profile = semantic.profile_embedding(user_emb, consumed)
-        per_user, _ = micro.keywords(term_counts, vocab, profile, term_emb, n=config.n_keywords)
-        kw = micro.keywords_frame(dataset.user_ids, per_user)
-
-    # ---------------------------------------------------------------- macro
-    with timer("segments"):
-        blocks = macro.interest_blocks(
-            profile, mix, uf if weighted.nnz else None, macro.demographic_block(dataset.users, dataset.demographic_cols)
-        )
-        vectors = macro.user_vectors(blocks, config.block_weights)
-        k = min(config.k, n_users)
-        segments, centroids, _ = macro.fit_segments(vectors, k, config.seed)
-        membership = macro.soft_membership(vectors, centroids)
-        profiles = macro.profile_segments(
-            segments,
-            k,
-            mix,
-            categories,
-            term_counts,
-            vocab,
-            weighted,
-            dataset.items,
-            dataset.users,
-            dataset.demographic_cols,
-        )
-        seg_cat = meso.segment_category_matrix(mix, segments, k)
-    k_scores = None
+                     ease="ease" in micro.micro_item_model(config.micro_model, n_items, config.ease_max_items))  # fmt: skip
+    encoder = encoder or Encoder(config.model)
+    steps = _Steps(progress)
+    b = _Build(dataset, config, encoder, steps)
+    plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),
+            ("categories", _categories), ("cold start", _cold_start), ("ALS", _micro), ("keywords", _keywords),
+            ("semantic", _semantic), ("segments", _segments)]  # fmt: skip
     if config.k_range:
-        with timer("K quality"):
-            k_scores = macro.score_k_range(vectors, config.k_range, config.seed)
-    umap_xy = None
+        plan.append(("K quality", _k_quality))
     if config.umap and n_users >= 5:
-        with timer("UMAP"):
-            umap_xy = user_map(vectors, config.seed)
-
-    # ---------------------------------------------------------------- level scores
-    with timer("level scores"):
-        seg_items = macro.segment_item_distribution(weighted, membership)
-        # one dense users × items array at a time, normalised in place: peak memory stays
-        # near the four arrays the model keeps, not twice that
-        scorers = {
-            "macro": lambda: macro.macro_scores(membership, seg_items),
-            "meso": lambda: meso.meso_scores(mix, popularity, item_cats),
-            "micro": lambda: micro.micro_scores(uf, vf, weighted, config.micro_model, config.ease_l2),
-            "semantic": lambda: (
-                semantic.learned_scores(profile, item_emb, seen, seed=config.seed)
-                if config.semantic_model == "learned"
-                else semantic.semantic_scores(profile, item_emb)
-            ),
-        }
-        level_scores = {name: normalise_per_user(score(), out="inplace") for name, score in scorers.items()}
-
+        plan.append(("UMAP", _map))
+    for name, step in plan:
+        steps.run(name, step, b)
+    o = b.out
+    levels = {"macro": o["macro"], "meso": o["meso"], "micro": o["micro"], "semantic": o["semantic"]}
     return InterestModel(
         dataset=dataset,
         config=config,
-        categories=categories,
-        categories_derived=not has_cats,
-        item_categories=item_cats,
-        category_mix=mix,
-        segment_category=seg_cat,
-        item_embeddings=item_emb,
-        user_text_embeddings=user_emb,
-        user_vectors=vectors,
-        segments=segments,
-        membership=membership,
-        profiles=profiles,
-        keywords=kw,
-        als_user_factors=uf,
-        als_item_factors=vf,
-        level_scores=level_scores,
-        seen=seen,
-        umap_xy=umap_xy,
-        k_scores=k_scores,
-        cold_start_quality=cold.quality_ if cold else None,
-        timings=timer.timings,
+        categories=o["categories"],
+        categories_derived=o["categories_derived"],
+        segment_category=o["segment_category"],
+        item_embeddings=o["item_emb"],
+        user_text_embeddings=o["user_emb"],
+        user_vectors=o["vectors"],
+        segments=o["segments"],
+        profiles=o["profiles"],
+        keywords=o["keywords"],
+        levels={lv: levels[lv] for lv in LEVELS},
+        seen=o["seen"],
+        weighted=o["weighted"],
+        text=o["text"],
+        weight_ref=o["weight_ref"],
+        demographics=o["demographics"],
+        umap_xy=o.get("umap_xy"),
+        map_rows=o.get("map_rows"),
+        k_scores=o.get("k_scores"),
+        cold_start_quality=o["cold"].quality_ if o["cold"] else None,
+        timings=steps.timings,
     )
 
 

@@ -122,8 +122,9 @@ def user_map(
     title: str | None = "Users on the UMAP map, coloured by segment",
     height: int = 560,
     max_label: int = 38,
+    rows: Sequence[int] | None = None,
 ) -> go.Figure:
-    """Scatter of users on the 2-D map, one trace per segment, box/lasso-selectable.
+    """Scatter of users on the 2-D map, one trace per segment, box/lasso-selectable (WebGL).
 
     Parameters
     ----------
@@ -139,6 +140,9 @@ def user_map(
         Each user's strongest categories, shown on hover.
     highlight : int, optional
         Row of a user to mark with a star.
+    rows : sequence of int, optional
+        The user row of each map point, when the map shows a sample of users (``segments``,
+        ``user_ids`` and ``top_categories`` are then for all users); default: point j is user j.
 
     Returns
     -------
@@ -149,27 +153,31 @@ def user_map(
     xy = np.asarray(xy, dtype=float)
     if xy.ndim != 2 or len(xy) == 0:
         return empty_figure("no map for this run (built without UMAP)", title, 300)
-    segments = np.asarray(segments, dtype=int)
-    user_ids = np.asarray(user_ids).astype(str)
-    cats = ["" for _ in range(len(xy))] if top_categories is None else [", ".join(c) for c in top_categories]
+    point_rows = np.arange(len(xy)) if rows is None else np.asarray(rows, dtype=int)
+    segments = np.asarray(segments, dtype=int)[point_rows]
+    user_ids = np.asarray(user_ids).astype(str)[point_rows]
+    if top_categories is None:
+        cats = np.full(len(xy), "", dtype=object)
+    else:
+        cats = np.asarray([", ".join(top_categories[r]) for r in point_rows], dtype=object)
     fig = go.Figure()
     size = 7 if len(xy) < 3000 else 4
     for s in sorted(set(segments.tolist())):
-        rows = np.flatnonzero(segments == s)
+        pts = np.flatnonzero(segments == s)
         label = labels[s] if s < len(labels) else f"segment {s}"
-        custom = np.stack(
-            [rows.astype(str), user_ids[rows], np.full(len(rows), label), np.asarray(cats, dtype=object)[rows]], axis=1
-        )
+        custom = np.stack([point_rows[pts].astype(str), user_ids[pts], np.full(len(pts), label), cats[pts]], axis=1)
         fig.add_trace(
             go.Scattergl(
-                x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=_short(f"{s}: {label}", max_label),
+                x=xy[pts, 0], y=xy[pts, 1], mode="markers", name=_short(f"{s}: {label}", max_label),
                 marker={"size": size, "color": segment_color(s), "opacity": 0.75, "line": {"width": 0}},
                 customdata=custom,
                 hovertemplate="user %{customdata[1]}<br>segment: %{customdata[2]}<br>"
                 "top categories: %{customdata[3]}<extra></extra>",
             )
         )  # fmt: skip
-    if highlight is not None and 0 <= highlight < len(xy):
+    at = np.flatnonzero(point_rows == highlight) if highlight is not None else []
+    if len(at):  # the highlighted user is on the map (on a sampled map they may not be)
+        highlight = int(at[0])
         # WebGL traces draw above SVG ones, so the marker is a WebGL trace too; the label is an annotation.
         fig.add_trace(
             go.Scattergl(

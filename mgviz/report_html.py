@@ -111,14 +111,15 @@ def _segment_card(model, profile, population: np.ndarray, chart: _Charts) -> str
 
 
 def _map_figure(model, max_points: int, seed: int) -> go.Figure:
-    xy = model.umap_xy
-    rows = np.arange(len(xy))
-    if len(rows) > max_points:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
+    xy, rows = model.umap_xy, model.map_view()
+    pick = np.arange(len(xy))
+    if len(pick) > max_points:
+        pick = np.sort(np.random.default_rng(seed).choice(pick, max_points, replace=False))
     labels = model.segment_labels
     cats = model.top_categories(3)
-    fig = plots.user_map(xy[rows], model.segments[rows], labels, model.user_ids[rows], [cats[r] for r in rows],
-                         title=f"Users on the 2-D map ({len(rows):,} shown)", height=520)  # fmt: skip
+    fig = plots.user_map(xy[pick], model.segments, labels, model.user_ids, cats, rows=rows[pick],
+                         title=f"Users on the 2-D map ({len(pick):,} of {len(model.user_ids):,} shown)",
+                         height=520)  # fmt: skip
     return fig.update_layout(dragmode="zoom")
 
 

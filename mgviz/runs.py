@@ -20,21 +20,20 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mgviz.levels.base import Level
 from mgviz.levels.macro import SegmentProfile
-from mgviz.pipeline import BuildConfig, InterestModel
+from mgviz.pipeline import BuildConfig, InterestModel, TextState
 from mgviz.schema import INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
 
-FORMAT = "mgviz-run/1"
-ARRAYS = (
-    "category_mix", "segment_category", "item_embeddings", "user_text_embeddings", "user_vectors",
-    "membership", "als_user_factors", "als_item_factors",
-)  # fmt: skip
+FORMAT = "mgviz-run/2"
+#: Run formats this mgviz can no longer open (their level state was users × items score arrays).
+OLD_FORMATS = ("mgviz-run/1",)
+ARRAYS = ("segment_category", "item_embeddings", "user_text_embeddings", "user_vectors")
 #: Which count the first axis of each array follows ("users", "items" or "segments").
-ARRAY_ROWS = {
-    "category_mix": "users", "segment_category": "segments", "item_embeddings": "items",
-    "user_text_embeddings": "users", "user_vectors": "users", "membership": "users",
-    "als_user_factors": "users", "als_item_factors": "items",
-}  # fmt: skip
+ARRAY_ROWS = {"segment_category": "segments", "item_embeddings": "items", "user_text_embeddings": "users",
+              "user_vectors": "users"}  # fmt: skip
+#: Sparse users × items matrices kept as their CSR parts (``name.data.npy`` …).
+SPARSE = ("seen", "weighted")
 LIBRARIES = (
     "mgviz", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "umap-learn", "sentence-transformers",
     "transformers", "torch", "implicit", "jieba", "streamlit", "plotly",
@@ -87,6 +86,12 @@ def save_run(model: InterestModel, out_dir, inputs: dict[str, str] | None = None
     return out_dir
 
 
+def save_csr(folder: Path, name: str, m: sp.csr_matrix) -> None:
+    m = sp.csr_matrix(m)
+    for part in ("data", "indices", "indptr"):
+        np.save(folder / f"{name}.{part}.npy", getattr(m, part), allow_pickle=False)
+
+
 def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     ds = model.dataset
     ds.interactions.to_parquet(folder / "interactions.parquet", index=False)
@@ -94,12 +99,21 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     ds.users.to_parquet(folder / "users.parquet", index=False)
     for name in ARRAYS:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(model, name)), allow_pickle=False)
-    np.save(folder / "item_categories.npy", model.item_categories.toarray().astype(np.float32), allow_pickle=False)
     np.save(folder / "segments.npy", model.segments.astype(np.int32), allow_pickle=False)
+    if model.demographics is not None:
+        np.save(folder / "demographics.npy", model.demographics.astype(np.float32), allow_pickle=False)
     if model.umap_xy is not None:
         np.save(folder / "umap_xy.npy", model.umap_xy, allow_pickle=False)
-    for level, arr in model.level_scores.items():
-        np.save(folder / f"scores_{level}.npy", arr.astype(np.float32), allow_pickle=False)
+        np.save(folder / "map_rows.npy", model.map_view().astype(np.int64), allow_pickle=False)
+    for name in SPARSE:
+        save_csr(folder, name, getattr(model, name))
+    text = folder / "text"
+    text.mkdir()
+    pd.DataFrame({"term": model.text.vocabulary.astype(str)}).to_parquet(text / "vocabulary.parquet", index=False)
+    save_csr(text, "item_counts", model.text.item_counts)
+    save_csr(text, "own_counts", model.text.own_counts)
+    for name, level in model.levels.items():
+        level.save(folder / "levels" / name)
     model.keywords.to_parquet(folder / "keywords.parquet", index=False)
     if model.k_scores is not None:
         model.k_scores.to_parquet(folder / "k_scores.parquet", index=False)
@@ -130,7 +144,10 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "categories_derived": model.categories_derived,
         "cold_start_quality": model.cold_start_quality,
         "timings": model.timings,
-        "levels": [lv for lv in LEVELS if lv in model.level_scores],
+        "weight_ref": model.weight_ref,
+        "levels": [lv for lv in LEVELS if lv in model.levels],
+        "level_models": {name: level.describe() for name, level in model.levels.items()},
+        "map": {"users": int(len(model.umap_xy)) if model.umap_xy is not None else 0, "of": len(ds.users)},
     }
     # the manifest is written last: its presence marks a complete run
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -147,6 +164,11 @@ def read_manifest(run_dir) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path}: manifest is corrupt ({exc})") from None
+    if isinstance(manifest, dict) and manifest.get("format") in OLD_FORMATS:
+        raise RunError(
+            f"{run_dir}: this run was built by an older mgviz (format {manifest['format']}); rebuild this run "
+            "with `mgviz build` (the inputs and settings are in its manifest.json)"
+        )
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise RunError(f"{path}: not an {FORMAT} manifest")
     info, levels = manifest.get("dataset"), manifest.get("levels")
@@ -235,26 +257,68 @@ def load_run(run_dir) -> InterestModel:
     segments = _npy(run_dir, "segments", n_users)
     if len(segments) and (segments.min() < 0 or segments.max() >= len(profiles)):
         raise RunError(f"{run_dir}: artefact segments.npy names segments outside 0..{len(profiles) - 1}")
-    level_scores = {lv: _npy(run_dir, f"scores_{lv}", n_users) for lv in manifest["levels"]}
-    for lv, arr in level_scores.items():
-        if arr.shape != (n_users, n_items):
-            raise RunError(f"{run_dir}: scores_{lv}.npy has shape {arr.shape}, expected {(n_users, n_items)}")
+    sparse = {name: _csr(run_dir, name, (n_users, n_items)) for name in SPARSE}
+    levels = {lv: _level(run_dir, lv, n_users, n_items) for lv in manifest["levels"]}
+    missing = [lv for lv in LEVELS if lv not in levels]
+    if missing:
+        raise RunError(f"{run_dir}: manifest.json lists no {', '.join(missing)} level")
+    vocab = _parquet(run_dir / "text", "vocabulary", ("term",))["term"].astype(str).to_numpy()
+    text = TextState(vocab, _csr(run_dir / "text", "item_counts", (n_items, len(vocab))),
+                     _csr(run_dir / "text", "own_counts", (n_users, len(vocab))))  # fmt: skip
     umap_path = run_dir / "umap_xy.npy"
     k_path = run_dir / "k_scores.parquet"
+    umap_xy = _npy(run_dir, "umap_xy") if umap_path.exists() else None
+    map_rows = _npy(run_dir, "map_rows", len(umap_xy)) if umap_xy is not None else None
+    if map_rows is not None and len(map_rows) and (map_rows.min() < 0 or map_rows.max() >= n_users):
+        raise RunError(f"{run_dir}: artefact map_rows.npy names users outside 0..{n_users - 1}")
+    demo_path = run_dir / "demographics.npy"
+    try:
+        config = BuildConfig.from_dict(manifest["config"])
+    except ValueError as exc:
+        raise RunError(f"{run_dir}: manifest.json has a bad build setting ({exc})") from None
     return InterestModel(
         dataset=dataset,
-        config=BuildConfig.from_dict(manifest["config"]),
+        config=config,
         categories=list(manifest["categories"]),
         categories_derived=bool(manifest["categories_derived"]),
-        item_categories=sp.csr_matrix(_npy(run_dir, "item_categories", n_items)),
         segments=segments,
         profiles=profiles,
         keywords=_parquet(run_dir, "keywords"),
-        level_scores=level_scores,
-        seen=(dataset.matrix() > 0).astype(np.float32).tocsr(),
-        umap_xy=_npy(run_dir, "umap_xy", n_users) if umap_path.exists() else None,
+        levels={lv: levels[lv] for lv in LEVELS},
+        text=text,
+        weight_ref=dict(manifest.get("weight_ref") or {"max_rating": 1.0, "t_max": 0.0}),
+        demographics=_npy(run_dir, "demographics", n_users) if demo_path.exists() else None,
+        umap_xy=umap_xy,
+        map_rows=map_rows,
         k_scores=_parquet(run_dir, "k_scores") if k_path.exists() else None,
         cold_start_quality=manifest.get("cold_start_quality"),
         timings=manifest.get("timings", {}),
+        **sparse,
         **arrays,
     )
+
+
+def _csr(folder: Path, name: str, shape: tuple[int, int]) -> sp.csr_matrix:
+    parts = []
+    for part in ("data", "indices", "indptr"):
+        parts.append(_npy(folder, f"{name}.{part}"))
+    data, indices, indptr = parts
+    if len(indptr) != shape[0] + 1 or len(data) != len(indices) or (len(indptr) and indptr[-1] != len(data)):
+        raise RunError(f"{folder}: artefact {name} is not a {shape[0]} × {shape[1]} sparse matrix")
+    if len(indices) and (indices.min() < 0 or indices.max() >= shape[1]):
+        raise RunError(f"{folder}: artefact {name} names columns outside 0..{shape[1] - 1}")
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+
+def _level(run_dir: Path, name: str, n_users: int, n_items: int) -> Level:
+    folder = run_dir / "levels" / name
+    try:
+        level = Level.load(folder)
+    except FileNotFoundError as exc:
+        raise RunError(f"{run_dir}: level {name} is incomplete ({Path(exc.filename or '').name} is missing)") from None
+    except (ValueError, OSError, EOFError, KeyError, TypeError) as exc:
+        raise RunError(f"{run_dir}: level {name} is corrupt ({type(exc).__name__}: {exc})") from None
+    if level.n_items != n_items or level.n_users != n_users:
+        raise RunError(f"{run_dir}: level {name} is for {level.n_users} users × {level.n_items} items, "
+                       f"the run has {n_users} × {n_items}")  # fmt: skip
+    return level

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from mgviz import explore, plots
+from mgviz.config import SETTINGS, BuildConfig, ConfigError, format_setting, parse_setting
 from mgviz.errors import InputError
 from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
-from mgviz.pipeline import BuildConfig
 from mgviz.runs import RunError
 from ui import cache, nav, state, widgets
 from ui.buildjob import BuildJob
@@ -222,43 +222,67 @@ def build_section(dataset, token: str, what: str) -> None:
     job = st.session_state.get(state.BUILD_JOB)
     running = job is not None and not job.finished
     with st.form("build"):
-        config = settings_form(base, len(dataset.users))
+        values = settings_form(base, len(dataset.users))
         submitted = st.form_submit_button("Build model", type="primary", icon=":material/play_arrow:", disabled=running)
     widgets.show_build_message()
     if running:
         build_progress(job)
     if submitted and not running:
-        start_build(dataset, token, what, config)
+        start_build(dataset, token, what, values)
 
 
-def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
-    c1, c2, c3, c4 = st.columns(4)
-    k_max = max(2, min(30, n_users - 1))
-    k = c1.number_input("K (segments)", 2, k_max, min(max(int(base.k), 2), k_max), key="build.k")
-    seed = c2.number_input("Seed", 0, 2**31 - 1, int(base.seed), key="build.seed")
-    factors = c3.number_input("ALS factors", 4, 512, int(base.factors), key="build.factors")
-    iterations = c4.number_input("ALS iterations", 1, 100, int(base.iterations), key="build.iterations")
-    reg = c1.number_input("ALS regularisation", 0.0, 10.0, float(base.regularization), step=0.01, format="%.3f")
-    alpha = c2.number_input("ALS alpha (confidence)", 0.0, 1000.0, float(base.alpha), step=1.0)
-    left, right = st.columns(2)
-    model = left.text_input("Text encoder (name or local path)", base.model, key="build.model")
-    fields = right.multiselect(
-        "Item text fed to the encoder", ["title", "categories", "text"], default=list(base.item_text_fields)
-    )
-    umap = st.checkbox("Compute the 2-D user map (UMAP)", value=bool(base.umap), key="build.umap")
-    return BuildConfig(
-        k=int(k), seed=int(seed), model=model.strip() or base.model, factors=int(factors),
-        iterations=int(iterations), regularization=float(reg), alpha=float(alpha),
-        item_text_fields=list(fields), umap=umap, half_life_days=base.half_life_days,
-        block_weights=dict(base.block_weights), use_user_text=base.use_user_text, n_keywords=base.n_keywords,
-        k_range=list(base.k_range), weights=dict(base.weights),
-    )  # fmt: skip
+GROUPS = {"segments": "Segments and map", "model": "Levels", "text": "Text and encoder", "fusion": "Fusion"}
 
 
-def start_build(dataset, token: str, what: str, config: BuildConfig) -> None:
-    """Start the build in the background; its progress shows below the form (and in the sidebar)."""
-    if not config.item_text_fields:
-        st.error("Choose at least one item text field for the encoder.")
+def settings_form(base: BuildConfig, n_users: int) -> dict:
+    """Every declared build setting (mgviz.config.SETTINGS), starting from ``base``: a rebuild
+    changes only what the analyst changes. Returns the raw values, checked by :func:`start_build`."""
+    values = base.to_dict()
+    for group, title in GROUPS.items():
+        names = [n for n, spec in SETTINGS.items() if spec.group == group]
+        with st.expander(title, expanded=group == "segments"):
+            cols = st.columns(3)
+            for j, name in enumerate(names):
+                with cols[j % 3]:
+                    values[name] = setting_widget(name, SETTINGS[name], values[name], n_users)
+    return values
+
+
+def setting_widget(name: str, spec, value, n_users: int):
+    """One form field for a declared setting; text fields are read with mgviz.config.parse_setting."""
+    label, key = name.replace("_", " ").capitalize(), f"build.{name}"
+    if spec.kind == "bool":
+        return st.checkbox(label, value=bool(value), help=spec.help, key=key)
+    if spec.kind == "int" and name == "k":
+        k_max = max(1, min(500, n_users))
+        return int(st.number_input(label, 1, k_max, min(max(int(value), 1), k_max), help=spec.help, key=key))
+    if spec.kind == "int":
+        low = int(spec.low) if spec.low is not None else None
+        high = int(spec.high) if spec.high is not None else None
+        return int(st.number_input(label, low, high, int(value), step=1, help=spec.help, key=key))
+    if spec.kind == "float" and not spec.nullable:
+        low = float(spec.low) if spec.low is not None and not spec.low_open else None
+        return float(st.number_input(label, low, None, float(value), format="%g", help=spec.help, key=key))
+    if spec.kind == "str" and spec.choices:
+        return st.selectbox(label, spec.choices, index=list(spec.choices).index(value), help=spec.help, key=key)
+    if spec.kind == "list" and spec.choices:
+        return st.multiselect(label, list(spec.choices), default=list(value), help=spec.help, key=key)
+    text = st.text_input(label, format_setting(name, value), help=spec.help, key=key)
+    return FormText(text)
+
+
+class FormText(str):
+    """A form field's text, read into the setting's value when the form is submitted."""
+
+
+def start_build(dataset, token: str, what: str, values: dict) -> None:
+    """Check the settings, then start the build in the background (progress below the form)."""
+    try:
+        config = BuildConfig.from_dict(
+            {n: parse_setting(n, v) if isinstance(v, FormText) else v for n, v in values.items()}
+        )
+    except ConfigError as exc:
+        st.error(f"Not built: {exc}", icon=":material/error:")
         return
     build_token = "build:" + explore.digest(token, config.to_dict())
     job = BuildJob(dataset, config, cache.encoder_for(config.model), build_token, what).start()

@@ -65,7 +65,12 @@ def map_section(model, token: str, seg, labels: list[str]) -> None:
     if model.umap_xy is None:
         st.info("This run was built without the 2-D map (UMAP); rebuild with the map on the Data page.")
         return
-    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(token, model))
+    rows = model.map_view()
+    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(token, model),
+                         rows=rows)  # fmt: skip
+    if len(rows) < len(model.user_ids):
+        st.caption(f"The map shows {len(rows):,} of {len(model.user_ids):,} users, sampled in proportion to each "
+                   "segment; every user is segmented.")  # fmt: skip
     event = st.plotly_chart(fig, key="macro.map", on_select="rerun", selection_mode=("box", "lasso"))
     rows = selected_rows(event)
     selection_summary(model, rows, seg, labels)

@@ -32,7 +32,7 @@ def main() -> None:
         if model.umap_xy is not None:
             fig = plots.user_map(model.umap_xy, model.segments, model.segment_labels, model.user_ids,
                                  cache.top_categories(token, model), highlight=row, title=f"User {user} on the map",
-                                 height=460)  # fmt: skip
+                                 height=460, rows=model.map_view())  # fmt: skip
             st.plotly_chart(fig.update_layout(dragmode="zoom", showlegend=False), key="micro.map")
         else:
             st.info("This run has no 2-D map.")

@@ -420,8 +420,9 @@ def test_resegment_and_apply(model):
     assert len(seg.profiles) == 2 and set(seg.segments.tolist()) == {0, 1}
     new = explore.with_segmentation(model, seg, stats)
     assert new.config.k == 2 and new.membership.shape == (90, 2)
-    assert not np.allclose(new.level_scores["macro"], model.level_scores["macro"])
-    assert new.level_scores["micro"] is model.level_scores["micro"]
+    everyone = np.arange(len(model.user_ids))
+    assert not np.allclose(new.levels["macro"].score(everyone), model.levels["macro"].score(everyone))
+    assert new.levels["micro"] is model.levels["micro"]
     assert model.config.k == 3  # the original is untouched
 
 

@@ -163,9 +163,10 @@ def test_corrupt_run_is_detected(run_dir, tmp_path, capsys):
 
     broken = tmp_path / "broken"
     shutil.copytree(run_dir, broken)
-    (broken / "scores_micro.npy").write_bytes(b"not an array")
+    (broken / "levels" / "micro" / "part0" / "user_side.npy").write_bytes(b"not an array")
     assert main(["recommend", "--run", str(broken), "--all-users", "--n", "3"]) == 2
-    assert "scores_micro.npy" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "level micro is corrupt" in err and "user_side.npy" in err
     (broken / "manifest.json").unlink()
     assert main(["recommend", "--run", str(broken), "--all-users", "--n", "3"]) == 2
     assert "manifest.json missing" in capsys.readouterr().err

@@ -46,13 +46,16 @@ def test_perturbing_test_rows_leaves_trained_levels_unchanged(small, encoder):
     perturbed = EvalContext.from_dataset(perturbed_ds, config, encoder, ks=(10,))
     # the perturbation is real: the test matrices differ
     assert (original.test != perturbed.test).nnz > 0
-    for level, scores in original.model.level_scores.items():
-        np.testing.assert_array_equal(scores, perturbed.model.level_scores[level], err_msg=level)
+    everyone = np.arange(len(small.users))
+    for level, fitted in original.model.levels.items():
+        np.testing.assert_array_equal(fitted.score(everyone), perturbed.model.levels[level].score(everyone),
+                                      err_msg=level)  # fmt: skip
     np.testing.assert_array_equal(original.model.segments, perturbed.model.segments)
     pd.testing.assert_frame_equal(original.model.keywords, perturbed.model.keywords)
     assert original.auto_weights() == perturbed.auto_weights()
     for name in ("popular", "ease", "itemknn"):
-        np.testing.assert_array_equal(original.baseline_scores[name], perturbed.baseline_scores[name])
+        np.testing.assert_array_equal(original.baselines_fitted[name].score(everyone),
+                                      perturbed.baselines_fitted[name].score(everyone))  # fmt: skip
     assert (original.train != perturbed.train).nnz == 0
 
 
@@ -115,6 +118,6 @@ def test_saved_evaluation_round_trips(small, encoder, tmp_path):
         load_evaluation(tmp_path)
     (tmp_path / "evaluation" / "test_surface.parquet").unlink()  # a save from before surfaces were kept
     assert load_evaluation(tmp_path).surfaces == {}
-    (tmp_path / "evaluation" / "test.npz").write_bytes(b"broken")
+    (tmp_path / "evaluation" / "test.indptr.npy").write_bytes(b"broken")
     with pytest.raises(RunError, match="evaluation"):
         load_evaluation(tmp_path)

@@ -436,11 +436,13 @@ def test_split_dispatch_and_describe():
 # ------------------------------------------------------------------ baselines
 # Items 0 and 1 are always consumed together; user 5 has only item 0.
 CO_TRAIN = csr([[0, 1], [0, 1], [0, 1], [2], [2, 3], [0]], 4)
+EVERYONE = np.arange(6)
 
 
 @pytest.mark.parametrize("name", ["ease", "itemknn"])
 def test_co_consumed_item_ranked_first(name):
-    scores = BASELINES[name](CO_TRAIN) if name == "itemknn" else ease(CO_TRAIN, l2=1.0)
+    level = BASELINES[name](CO_TRAIN) if name == "itemknn" else ease(CO_TRAIN, l2=1.0)
+    scores = level.raw(EVERYONE)
     assert scores.shape == (6, 4) and scores.dtype == np.float32
     assert top_n(scores, 1, exclude=CO_TRAIN)[5, 0] == 1
 
@@ -450,15 +452,15 @@ def test_ease_matches_closed_form():
     p = np.linalg.inv(x.T @ x + 2.0 * np.eye(4))
     b = np.eye(4) - p / np.diag(p)  # I − P·diag(1/diag(P)); its diagonal is 0
     assert np.allclose(np.diag(b), 0)
-    np.testing.assert_allclose(ease(CO_TRAIN, l2=2.0), x @ b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ease(CO_TRAIN, l2=2.0).raw(EVERYONE), x @ b, rtol=1e-5, atol=1e-6)
 
 
 def test_most_popular_and_item_knn_neighbours():
-    pop = most_popular(CO_TRAIN)
+    pop = most_popular(CO_TRAIN).raw(EVERYONE)
     np.testing.assert_array_equal(pop[0], [4, 3, 2, 1])  # users per item
     assert (pop == pop[0]).all()
     # with one neighbour per item, item 3's only neighbour is item 2, so user 3 ({2}) scores item 3 > 0
-    knn = item_knn(CO_TRAIN, k=1, shrink=0.0)
+    knn = item_knn(CO_TRAIN, k=1, shrink=0.0).raw(EVERYONE)
     assert knn[3, 3] > 0 and knn[3, 0] == 0
 
 

@@ -69,14 +69,30 @@ def test_product_fusion_prefers_items_all_levels_agree_on():
 def test_recommend_in_blocks_gives_the_same_lists(monkeypatch):
     import pandas as pd
 
-    import mgviz.pipeline as pipeline
+    import mgviz.levels.base as base
+    from mgviz.fusion import recommend
+    from mgviz.levels.base import FactorLevel
 
     rng = np.random.default_rng(0)
-    levels = {lv: rng.random((300, 40)).astype(np.float32) for lv in ("macro", "meso", "micro", "semantic")}
+    levels = {lv: FactorLevel(lv, 40, user_side=rng.random((300, 6)).astype(np.float32),
+                              item_side=rng.random((40, 6)).astype(np.float32))
+              for lv in ("macro", "meso", "micro", "semantic")}  # fmt: skip
     seen = sp.random(300, 40, density=0.2, format="csr", random_state=0)
     users, items = np.array([f"u{i}" for i in range(300)]), np.array([f"i{i}" for i in range(40)])
     weights = {"macro": 0.1, "meso": 0.2, "micro": 0.5, "semantic": 0.2}
-    whole = pipeline.recommend(levels, weights, seen, users, items, n=5)
-    monkeypatch.setattr(pipeline, "RECOMMEND_BLOCK", 64)
-    pd.testing.assert_frame_equal(pipeline.recommend(levels, weights, seen, users, items, n=5), whole)
+    whole = recommend(levels, weights, seen, users, items, n=5)
+    real, blocks = base.iter_blocks, []
+
+    def small_blocks(rows, n_items, cells=0):  # 64 users a block
+        for block in real(rows, n_items, cells=64 * 40):
+            blocks.append(len(block))
+            yield block
+
+    monkeypatch.setattr(base, "iter_blocks", small_blocks)
+    pd.testing.assert_frame_equal(recommend(levels, weights, seen, users, items, n=5), whole)
+    assert blocks == [64, 64, 64, 64, 44]
     assert len(whole) == 300 * 5
+    # the same lists as fusing full score arrays at once
+    everyone = np.arange(300)
+    dense = fuse({lv: level.score(everyone) for lv, level in levels.items()}, weights)
+    np.testing.assert_array_equal(whole["item_id"].to_numpy().reshape(300, 5), items[top_n(dense, 5, exclude=seen)])

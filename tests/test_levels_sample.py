@@ -136,15 +136,16 @@ def test_real_time_update_moves_one_user_only(sample_model):
 
     assert updated.category_mix[u, target] > 3 * mine[target], cats[target]
     np.testing.assert_array_equal(updated.category_mix[1:], model.category_mix[1:])
+    others = np.arange(1, len(model.user_ids))
     for level in ("macro", "meso", "micro", "semantic"):
-        np.testing.assert_array_equal(updated.level_scores[level][1:], model.level_scores[level][1:])
+        np.testing.assert_array_equal(updated.levels[level].score(others), model.levels[level].score(others))
     # the new items are now seen: never recommended again
     recs = updated.recommend(n=20, rows=[u])
     assert not set(recs["item_id"]) & set(events["item_id"])
     # the meso level now favours the new category for this user
     in_target_mask = model.item_categories[:, target].toarray().ravel() > 0
-    before = model.level_scores["meso"][u][in_target_mask].mean()
-    after = updated.level_scores["meso"][u][in_target_mask].mean()
+    before = model.levels["meso"].score([u])[0][in_target_mask].mean()
+    after = updated.levels["meso"].score([u])[0][in_target_mask].mean()
     assert after > before
     with pytest.raises(ValueError, match="unknown item"):
         update_user(model, uid, pd.DataFrame({"item_id": ["no-such-item"]}))

@@ -145,8 +145,8 @@ def _refused(name: str, data: bytes) -> str:
 
 def _check_model(dataset: Dataset, model) -> None:
     shape = (len(dataset.users), len(dataset.items))
-    assert set(model.level_scores) == {"macro", "meso", "micro", "semantic"}
-    for level, scores in model.level_scores.items():
+    assert set(model.levels) == {"macro", "meso", "micro", "semantic"}
+    for level, scores in model.scores(np.arange(shape[0])).items():
         assert scores.shape == shape, level
         assert np.isfinite(scores).all(), level
     assert len(model.segments) == shape[0] and len(model.profiles) >= 1
@@ -638,19 +638,21 @@ def test_too_many_rows_are_refused_before_parsing(monkeypatch):
 
 
 def test_model_guard_names_the_figures_and_the_limit(monkeypatch):
-    from mgviz.levels import micro
-
-    assert limits.EASE_MAX_ITEMS == micro.EASE_MAX_ITEMS
     monkeypatch.delenv(limits.MODEL_GB_ENV, raising=False)
     with pytest.raises(InputError) as exc:
-        limits.check_model_size(60_000, 20_000, 5_000_000, "log_5m.csv")
+        limits.check_model_size(2_000_000, 400_000, 40_000_000, "log_40m.csv", ease=False)
     message = str(exc.value)
-    for needle in ("log_5m.csv: ", "60,000 users × 20,000 items", "5,000,000 interactions", "6 GiB limit",
-                   limits.MODEL_GB_ENV, "most popular items"):  # fmt: skip
+    for needle in ("log_40m.csv: ", "2,000,000 users × 400,000 items", "40,000,000 interactions", "12 GiB limit",
+                   limits.MODEL_GB_ENV, "the log 22.4 GiB", "shorter log"):  # fmt: skip
         assert needle in message, (needle, message)
-    assert limits.check_model_size(20_000, 5_000, 1_000_000) < limits.model_budget_bytes()
+    # no users × items term any more: a shop of 33k × 6.7k (1.2M interactions) and 200k × 40k (10M) fit
+    assert limits.check_model_size(33_333, 6_666, 1_200_000, ease=False) < 2 * 2**30
+    assert limits.check_model_size(200_000, 40_000, 10_000_000, ease=False) < limits.model_budget_bytes()
+    # EASE's items × items inverse is what refuses a big catalogue, and the message says what to change
+    with pytest.raises(InputError, match="ease_max_items"):
+        limits.check_model_size(10_000, 30_000, 1_000_000, ease=True)
     monkeypatch.setenv(limits.MODEL_GB_ENV, "128")
-    assert limits.check_model_size(60_000, 20_000, 5_000_000) > 6 * 2**30
+    assert limits.check_model_size(2_000_000, 400_000, 40_000_000, ease=False) > 12 * 2**30
     for bad in ("lots", "-1", "0", "nan", "inf"):
         monkeypatch.setenv(limits.MODEL_GB_ENV, bad)
         with pytest.raises(ValueError, match=limits.MODEL_GB_ENV):

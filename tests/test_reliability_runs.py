@@ -60,7 +60,7 @@ def good_run(models, tmp_path_factory) -> Path:
 
 
 def _fingerprint(run: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
 
 
 def _leftovers(run: Path) -> list[str]:
@@ -118,14 +118,18 @@ def test_interrupted_save_keeps_the_previous_run(models, tmp_path, monkeypatch, 
     assert _fingerprint(out) == before, "the previous run changed"
     assert _leftovers(out) == [], "temporary folders left behind"
     reloaded = load_run(out)
-    np.testing.assert_array_equal(reloaded.level_scores["micro"], models[0].level_scores["micro"])
+    everyone = np.arange(len(models[0].user_ids))
+    np.testing.assert_array_equal(reloaded.levels["micro"].score(everyone), models[0].levels["micro"].score(everyone))
 
 
 def test_a_completed_save_replaces_the_run(models, tmp_path):
     out = save_run(models[0], tmp_path / "run")
     save_run(models[1], out)
     assert _leftovers(out) == []
-    np.testing.assert_array_equal(load_run(out).level_scores["micro"], models[1].level_scores["micro"])
+    everyone = np.arange(len(models[1].user_ids))
+    np.testing.assert_array_equal(
+        load_run(out).levels["micro"].score(everyone), models[1].levels["micro"].score(everyone)
+    )
 
 
 # --------------------------------------------------------------------------- damaged runs
@@ -167,27 +171,35 @@ DAMAGES = {
     "missing-interactions": (lambda r: (r / "interactions.parquet").unlink(), "interactions.parquet"),
     "missing-items": (lambda r: (r / "items.parquet").unlink(), "items.parquet"),
     "missing-keywords": (lambda r: (r / "keywords.parquet").unlink(), "keywords.parquet"),
-    "missing-scores": (lambda r: (r / "scores_semantic.npy").unlink(), "scores_semantic.npy"),
+    "missing-level-state": (lambda r: (r / "levels/semantic/profile.npy").unlink(), "profile.npy"),
+    "missing-level": (lambda r: shutil.rmtree(r / "levels/meso"), "level meso"),
+    "garbage-level-state": (lambda r: (r / "levels/macro/state.json").write_text("{oops"), "level macro"),
+    "unknown-level-kind": (lambda r: (r / "levels/macro/state.json").write_text('{"kind": "os.system"}'), "kind"),
+    "missing-seen": (lambda r: (r / "seen.indptr.npy").unlink(), "seen.indptr.npy"),
+    "seen-wrong-columns": (_save_npy("seen.indices.npy", lambda a: a + 10_000), "seen"),
     "missing-vectors": (lambda r: (r / "user_vectors.npy").unlink(), "user_vectors.npy"),
     "missing-profiles": (lambda r: (r / "profiles.json").unlink(), "profiles.json"),
     "missing-manifest": (lambda r: (r / "manifest.json").unlink(), "manifest.json"),
     # truncated / corrupt files
-    "truncated-npy": (lambda r: _truncate(r / "scores_micro.npy"), "scores_micro.npy"),
-    "npy-header-only": (lambda r: _truncate(r / "membership.npy", 0.05), "membership.npy"),
+    "truncated-npy": (lambda r: _truncate(r / "levels/micro/part0/user_side.npy"), "user_side.npy"),
+    "npy-header-only": (lambda r: _truncate(r / "levels/macro/user_side.npy", 0.05), "user_side.npy"),
     "empty-npy": (lambda r: (r / "segments.npy").write_bytes(b""), "segments.npy"),
     "truncated-parquet": (lambda r: _truncate(r / "users.parquet"), "users.parquet"),
     "garbage-parquet": (
         lambda r: (r / "interactions.parquet").write_bytes(b"PAR1" + os.urandom(300) + b"PAR1"),
         "interactions.parquet",
     ),
-    "pickled-npy": (_save_npy("als_item_factors.npy", _object_array), "als_item_factors.npy"),
+    "pickled-npy": (_save_npy("levels/micro/part0/item_side.npy", _object_array), "item_side.npy"),
     "garbage-profiles": (lambda r: (r / "profiles.json").write_text("{not json"), "profiles.json"),
     "wrong-profiles": (lambda r: (r / "profiles.json").write_text('[{"segment": "x"}]'), "profiles.json"),
     # wrong shapes and contents
-    "scores-wrong-shape": (_save_npy("scores_macro.npy", lambda a: a[:, :-1]), "scores_macro.npy"),
-    "scores-wrong-rows": (_save_npy("scores_meso.npy", lambda a: a[:-1]), "scores_meso.npy"),
+    "level-items-wrong-shape": (_save_npy("levels/macro/item_side.npy", lambda a: a[:, :-1]), "item_side.npy"),
+    "level-users-wrong-rows": (_save_npy("levels/meso/user_side.npy", lambda a: a[:-1]), "user_side.npy"),
     "vectors-wrong-rows": (_save_npy("user_vectors.npy", lambda a: a[:-1]), "user_vectors.npy"),
-    "item-factors-wrong-rows": (_save_npy("als_item_factors.npy", lambda a: np.vstack([a, a])), "als_item_factors.npy"),
+    "item-factors-wrong-rows": (
+        _save_npy("levels/micro/part0/item_side.npy", lambda a: np.vstack([a, a])),
+        "item_side.npy",
+    ),
     "segments-out-of-range": (_save_npy("segments.npy", lambda a: a + 7), "segments.npy"),
     "users-table-swapped": (lambda r: shutil.copy(r / "items.parquet", r / "users.parquet"), "users.parquet"),
     "interactions-unknown-ids": (
@@ -230,8 +242,8 @@ def test_loading_a_run_never_unpickles(good_run, tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", boom)
     monkeypatch.setattr(pickle, "loads", boom)
     load_run(good_run)
-    run = _damaged(good_run, tmp_path, _save_npy("category_mix.npy", _object_array))
-    with pytest.raises(RunError, match="category_mix.npy"):
+    run = _damaged(good_run, tmp_path, _save_npy("levels/meso/user_side.npy", _object_array))
+    with pytest.raises(RunError, match="user_side.npy"):
         load_run(run)
 
 
@@ -287,8 +299,8 @@ def test_same_inputs_and_seed_give_identical_artefacts_across_processes(tmp_path
     for name in ("recs.csv", "profiles.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert "'=chloé+1" in (a / "recs.csv").read_text(encoding="utf-8")
-    arrays = sorted(p.name for p in (a / "run").glob("*.npy"))
-    assert "scores_micro.npy" in arrays and "user_vectors.npy" in arrays
+    arrays = sorted(str(p.relative_to(a / "run")) for p in (a / "run").rglob("*.npy"))
+    assert "levels/micro/part0/user_side.npy" in arrays and "user_vectors.npy" in arrays
     for name in arrays:
         assert (a / "run" / name).read_bytes() == (b / "run" / name).read_bytes(), name
     for path in (a / "run").glob("*.parquet"):

@@ -95,7 +95,7 @@ def test_without_map(model):
 
 def test_map_is_sampled_for_large_runs(model):
     page = segment_report_html(model, max_map_points=20)
-    assert "(20 shown)" in page
+    assert f"(20 of {len(model.user_ids):,} shown)" in page
 
 
 def test_text_from_the_data_is_escaped(model):

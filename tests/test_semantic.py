@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from mgviz.levels.semantic import learned_scores, profile_embedding, semantic_scores
+from mgviz.levels.semantic import SemanticLevel, profile_embedding
+
+
+def semantic_scores(users, items):
+    return SemanticLevel.fit(users, items).raw(np.arange(len(users)))
+
+
+def learned_scores(users, items, seen, seed=0):
+    level = SemanticLevel.fit(users, items, "learned", seen, seed=seed)
+    assert level.params["model"] == "learned"
+    return level.raw(np.arange(len(users)))
 
 
 def _toy(seed=0):

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.encoder import Encoder
-from mgviz.evaluation.baselines import ease, item_knn, most_popular
+from mgviz.evaluation.baselines import baseline_levels
 from mgviz.evaluation.metrics import (
     beyond_accuracy,
     by_group,
@@ -31,6 +31,7 @@ from mgviz.evaluation.metrics import (
 from mgviz.evaluation.splits import describe_split, split
 from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
 from mgviz.fusion import fuse, top_n
+from mgviz.levels.base import Level
 from mgviz.pipeline import BuildConfig, InterestModel, build
 from mgviz.schema import LEVELS, Dataset
 
@@ -46,6 +47,22 @@ def _fast_config(config: BuildConfig) -> BuildConfig:
     return replace(config, umap=False, k_range=[])
 
 
+#: Scores held per level for the evaluated users (rows × items): 25M float32 = 100 MB. A log with
+#: more evaluated users × items than this is evaluated on a seeded sample of users (shown in the app).
+EVAL_CELLS = 25_000_000
+
+
+def evaluated_rows(target: sp.csr_matrix, seed: int = 0, cells: int = EVAL_CELLS) -> tuple[np.ndarray, int]:
+    """Users with a target item, a seeded sample of them when there are more than ``cells`` allow;
+    and how many users had a target item."""
+    rows = np.flatnonzero(np.diff(sp.csr_matrix(target).indptr) > 0)
+    cap = max(1, cells // max(target.shape[1], 1))
+    if len(rows) > cap:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, cap, replace=False))
+        return rows, int(np.count_nonzero(np.diff(sp.csr_matrix(target).indptr) > 0))
+    return rows, len(rows)
+
+
 def tune_on_validation(
     train: Dataset, config: BuildConfig, encoder: Encoder, k: int = 10, step: float = 0.1, progress=None
 ) -> dict:
@@ -58,18 +75,16 @@ def tune_on_validation(
     fit_ds = train.with_interactions(fit_df)
     model = build(fit_ds, _fast_config(config), encoder, progress=progress)
     exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
+    rows, n_with_target = evaluated_rows(target, config.seed)
+    sample = model.scores(rows)
     weights, surface = choose_weights_grid(
-        model.level_scores, exclude, target, k=k, step=step, strategy=config.fusion_strategy
+        sample, exclude[rows], target[rows], k=k, step=step, strategy=config.fusion_strategy
     )
-    stacking = learn_weights_stacking(
-        model.level_scores, exclude, target, seed=config.seed, strategy=config.fusion_strategy
-    )
-    return {
-        "weights": weights,
-        "stacking_weights": stacking,
-        "surface": surface,
-        "validation": describe_split(fit_df, val_df, method=method, test_frac=0.2, seed=config.seed),
-    }
+    stacking = learn_weights_stacking(sample, exclude[rows], target[rows], seed=config.seed,
+                                      strategy=config.fusion_strategy)  # fmt: skip
+    validation = describe_split(fit_df, val_df, method=method, test_frac=0.2, seed=config.seed)
+    validation.update(evaluated_users=int(len(rows)), users_with_target=n_with_target)
+    return {"weights": weights, "stacking_weights": stacking, "surface": surface, "validation": validation}
 
 
 def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None = None, progress=None):
@@ -86,21 +101,32 @@ def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None 
 
 @dataclass
 class EvalContext:
-    """Levels fit on a training split, the held-out test matrix, and baselines' lists.
+    """Levels fit on a training split, the held-out test matrix, and baselines.
 
-    Cheap to query for any weights: ``metrics_for`` only fuses, ranks and scores.
+    The evaluated users are those with a test interaction – a seeded sample of them on a big
+    log (:data:`EVAL_CELLS`; ``split_info["evaluated_users"]`` of ``["users_with_test"]``).
+    Their level scores are computed once, so ``metrics_for`` only fuses, ranks and scores.
     """
 
     model: InterestModel
     train: sp.csr_matrix
     test: sp.csr_matrix
     split_info: dict
-    baseline_scores: dict[str, np.ndarray]
+    baselines_fitted: dict[str, Level]
     ks: tuple[int, ...] = (10, 20)
     tuned: dict = field(default_factory=dict)
+    rows: np.ndarray | None = None
     _baselines: dict | None = None
+    _sample: dict | None = None
     #: Test surfaces already computed (or loaded with a saved evaluation), by (k, step, metric).
     surfaces: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.rows is None:
+            self.rows, n_with_test = evaluated_rows(self.test, self.model.config.seed)
+            self.split_info = {**self.split_info, "evaluated_users": int(len(self.rows)),
+                               "users_with_test": n_with_test}  # fmt: skip
+        self.rows = np.asarray(self.rows, dtype=np.int64)
 
     @classmethod
     def from_dataset(
@@ -121,22 +147,24 @@ class EvalContext:
         model = build(train_ds, _fast_config(config), encoder, progress=progress)
         train, test = _binary(train_ds.matrix()), _binary(dataset.matrix(test_df))
         tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
-        baseline_scores = {"popular": most_popular(train), "ease": ease(train), "itemknn": item_knn(train)}
         info = describe_split(train_df, test_df, method=split_method, test_frac=test_frac, seed=config.seed)
-        return cls(model, train, test, info, baseline_scores, tuple(ks), tuned)
+        return cls(model, train, test, info, baseline_levels(train), tuple(ks), tuned)
 
     # ------------------------------------------------------------------ lists
     @property
-    def rows(self) -> np.ndarray:
-        """Users with at least one test interaction (the evaluated users)."""
-        return np.flatnonzero(np.diff(self.test.indptr) > 0)
+    def sample_scores(self) -> dict[str, np.ndarray]:
+        """Each level's normalised scores of the evaluated users (computed once)."""
+        if self._sample is None:
+            self._sample = self.model.scores(self.rows)
+        return self._sample
 
     def lists(self, scores: np.ndarray, k: int | None = None) -> np.ndarray:
+        """Top-``k`` lists from ``scores`` of the evaluated users (one row each), training items excluded."""
         k = k or max(self.ks)
-        return top_n(scores[self.rows], k, exclude=self.train[self.rows])
+        return top_n(scores, k, exclude=self.train[self.rows])
 
     def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
-        return self.lists(fuse(self.model.level_scores, weights, strategy=self.model.config.fusion_strategy), k)
+        return self.lists(fuse(self.sample_scores, weights, strategy=self.model.config.fusion_strategy), k)
 
     def score_lists(self, lists: np.ndarray, beyond: bool = True, quick: bool = False) -> dict:
         """Metrics of lists for the evaluated users (rows of :attr:`rows`).
@@ -184,8 +212,10 @@ class EvalContext:
     def baselines(self) -> dict[str, dict]:
         """Metrics of the baselines and of each level alone (computed once)."""
         if self._baselines is None:
-            out = {name: self.score_lists(self.lists(s)) for name, s in self.baseline_scores.items()}
-            for level in self.model.level_scores:
+            out = {
+                name: self.score_lists(self.lists(lv.score(self.rows))) for name, lv in self.baselines_fitted.items()
+            }
+            for level in self.model.levels:
                 out[f"{level} only"] = self.score_lists(self.fused_lists({level: 1.0}))
             self._baselines = out
         return self._baselines
@@ -198,7 +228,7 @@ class EvalContext:
         key = (int(k), float(step), str(metric))
         if key not in self.surfaces:
             self.surfaces[key] = weight_surface(
-                self.model.level_scores, self.train, self.test, k=k, step=step, metric=metric,
+                self.sample_scores, self.train[self.rows], self.test[self.rows], k=k, step=step, metric=metric,
                 strategy=self.model.config.fusion_strategy,
             )  # fmt: skip
         return self.surfaces[key].copy()

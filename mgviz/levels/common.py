@@ -11,34 +11,50 @@ from mgviz.schema import Dataset
 DAY = 86400.0
 
 
-def interaction_weights(dataset: Dataset, half_life_days: float | None = 180.0) -> np.ndarray:
+def weight_reference(dataset: Dataset) -> dict:
+    """What interaction weights are relative to: the log's top rating and newest timestamp."""
+    inter = dataset.interactions
+    ref = {"max_rating": 1.0, "t_max": 0.0}
+    if len(inter) and dataset.has_rating:
+        r = inter["rating"].to_numpy(np.float64)
+        ref["max_rating"] = float(np.nanmax(r)) if np.isfinite(r).any() else 1.0
+    if len(inter) and dataset.has_time:
+        ref["t_max"] = float(np.nanmax(inter["timestamp"].to_numpy(np.float64)))
+    return ref
+
+
+def interaction_weights(
+    dataset: Dataset, half_life_days: float | None = 180.0, reference: dict | None = None, interactions=None
+) -> np.ndarray:
     """Per-interaction weight = rating weight × recency weight.
 
     Rating weight is ``rating / max_rating`` when the log has ratings (a 1-star
     view still says something), else 1. Recency weight halves every
     ``half_life_days`` before the newest interaction of the log, so that the
     profile leans to what the user likes now; no decay when the log has no time.
+    ``reference`` (:func:`weight_reference`) fixes the top rating and the newest time,
+    so one user's new events are weighted as the build weighted everyone's.
     """
-    inter = dataset.interactions
+    inter = dataset.interactions if interactions is None else interactions
+    ref = reference or weight_reference(dataset)
     w = np.ones(len(inter), dtype=np.float64)
     if len(inter) == 0:
         return w.astype(np.float32)
-    if dataset.has_rating:
-        r = inter["rating"].to_numpy(np.float64)
-        top = np.nanmax(r) if np.isfinite(r).any() else 1.0
-        if top > 0:
-            w *= np.clip(r / top, 0.05, None)
+    if dataset.has_rating and ref["max_rating"] > 0:
+        w *= np.clip(inter["rating"].to_numpy(np.float64) / ref["max_rating"], 0.05, None)
     if dataset.has_time and half_life_days:
-        t = inter["timestamp"].to_numpy(np.float64)
-        age_days = (np.nanmax(t) - t) / DAY
+        age_days = np.maximum(ref["t_max"] - inter["timestamp"].to_numpy(np.float64), 0.0) / DAY
         w *= np.power(0.5, age_days / half_life_days)
     return w.astype(np.float32)
 
 
 def weighted_matrix(dataset: Dataset, half_life_days: float | None = 180.0) -> sp.csr_matrix:
     """Users × items matrix of summed interaction weights."""
-    inter = dataset.interactions.assign(_w=interaction_weights(dataset, half_life_days))
-    return dataset.matrix(inter, values="_w")
+    u, i = dataset.codes()
+    w = interaction_weights(dataset, half_life_days)
+    m = sp.csr_matrix((w, (u, i)), shape=(len(dataset.users), len(dataset.items)), dtype=np.float32)
+    m.sum_duplicates()
+    return m
 
 
 def row_normalise(m):

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sklearn
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from mgviz.config import DEFAULT_BLOCK_WEIGHTS
+from mgviz.levels.base import FactorLevel, UserEvidence
 from mgviz.levels.common import l2_normalise
 from mgviz.text import class_tfidf, top_terms
 
-DEFAULT_BLOCK_WEIGHTS = {"text": 1.0, "categories": 1.0, "als": 0.5, "demographics": 0.2}
+#: Above this many users K-means takes 3 starts instead of 10, and the K chart a sample.
+LARGE_USERS = 50_000
+K_CHART_SAMPLE = 5_000
 
 
 def user_vectors(blocks: dict[str, np.ndarray | None], block_weights: dict[str, float] | None = None) -> np.ndarray:
@@ -64,18 +69,23 @@ def fit_segments(vectors: np.ndarray, k: int, seed: int = 0, n_init: int = 10) -
     n = len(vectors)
     if k < 1 or k > n:
         raise ValueError(f"k={k} segments needs 1 <= k <= number of users ({n})")
+    if n > LARGE_USERS:  # each start costs a pass over every user; three starts agree on big logs
+        n_init = min(n_init, 3)
     km = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(vectors)
     return km.labels_.astype(np.int32), km.cluster_centers_.astype(np.float32), float(km.inertia_)
 
 
 def score_k_range(
-    vectors: np.ndarray, ks=range(2, 13), seed: int = 0, sample_size: int = 2000, n_init: int = 2
+    vectors: np.ndarray, ks=range(2, 13), seed: int = 0, sample_size: int = 1000, n_init: int = 2
 ) -> pd.DataFrame:
     """Silhouette and inertia for each K, to help choose it. Columns ``k, inertia, silhouette``.
 
     Each K gets ``n_init`` K-means starts (fewer than the final fit's 10: this is a guide).
     """
     rows = []
+    if len(vectors) > K_CHART_SAMPLE:  # a guide: a seeded sample of users answers it as well
+        pick = np.random.default_rng(seed).choice(len(vectors), K_CHART_SAMPLE, replace=False)
+        vectors = vectors[np.sort(pick)]
     n = len(vectors)
     # scored on a 32-d PCA projection: the chart is a guide, and this keeps it to about a second
     if vectors.shape[1] > 32 and n > 32:
@@ -88,15 +98,30 @@ def score_k_range(
         labels, _, inertia = fit_segments(vectors, k, seed, n_init=n_init)
         if not 2 <= len(np.unique(labels)) < n:
             continue  # repeated user vectors: K-means found fewer segments and silhouette is undefined
-        sil = silhouette_score(vectors, labels, sample_size=min(sample_size, n), random_state=seed)
+        with sklearn.config_context(working_memory=16):  # pairwise distances in 16 MB chunks
+            sil = silhouette_score(vectors, labels, sample_size=min(sample_size, n), random_state=seed)
         rows.append({"k": k, "inertia": inertia, "silhouette": float(sil)})
     return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
 
 
-def soft_membership(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+def _squared_distances(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """users × segments squared distances, without a users × segments × dims temporary."""
+    v = np.asarray(vectors, dtype=np.float32)
+    c = np.asarray(centroids, dtype=np.float32)
+    d2 = (v * v).sum(axis=1)[:, None] - 2.0 * (v @ c.T) + (c * c).sum(axis=1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def membership_temperature(vectors: np.ndarray, centroids: np.ndarray) -> float:
+    """τ of :func:`soft_membership`: the mean squared distance of users to their nearest centroid."""
+    return max(float(_squared_distances(vectors, centroids).min(axis=1).mean()), 1e-6)
+
+
+def soft_membership(vectors: np.ndarray, centroids: np.ndarray, tau: float | None = None) -> np.ndarray:
     """P(segment | user) ∝ exp(-d² / τ), τ = mean squared distance to the nearest centroid."""
-    d2 = ((vectors[:, None, :] - centroids[None, :, :]) ** 2).sum(-1)
-    tau = max(float(d2.min(axis=1).mean()), 1e-6)
+    d2 = _squared_distances(vectors, centroids)
+    if tau is None:
+        tau = max(float(d2.min(axis=1).mean()), 1e-6)
     logits = -(d2 - d2.min(axis=1, keepdims=True)) / tau
     p = np.exp(logits)
     return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -108,9 +133,43 @@ def segment_item_distribution(weighted: sp.csr_matrix, membership: np.ndarray, s
     return (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def macro_scores(membership: np.ndarray, seg_items: np.ndarray) -> np.ndarray:
-    """P_macro(i|u) = sum_s P(s|u) P(i|s): what the user's segment likes."""
-    return (membership @ seg_items).astype(np.float32)
+class MacroLevel(FactorLevel):
+    """P_macro(i|u) = Σ_s P(s|u) P(i|s): what the user's segment likes.
+
+    State: the soft membership of every user (user side), P(i | segment) (item side), the
+    segment centroids, the membership temperature τ and the user-vector block weights (to
+    fold a user in: their vector, then their membership).
+    """
+
+    kind = "macro"
+    item_arrays = ("item_side", "centroids")
+
+    @classmethod
+    def fit(cls, vectors, centroids, weighted, block_weights=None, smoothing: float = 0.5, name="macro"):
+        tau = membership_temperature(vectors, centroids)
+        membership = soft_membership(vectors, centroids, tau)
+        seg_items = segment_item_distribution(weighted, membership, smoothing)
+        params = {"tau": tau, "block_weights": {**DEFAULT_BLOCK_WEIGHTS, **(block_weights or {})}}
+        return cls(name, weighted.shape[1], params, user_side=membership, item_side=np.ascontiguousarray(seg_items.T),
+                   centroids=np.asarray(centroids, np.float32))  # fmt: skip
+
+    @property
+    def membership(self) -> np.ndarray:
+        return self.user_side
+
+    def fold_in(self, evidence: UserEvidence) -> dict:
+        d = evidence.derived
+        blocks = interest_blocks(
+            np.atleast_2d(d["profile"]), np.atleast_2d(d["mix"]),
+            np.atleast_2d(d["als"]) if "als" in d else None,
+            None if evidence.demographics is None else np.atleast_2d(evidence.demographics),
+        )  # fmt: skip
+        vector = user_vectors(blocks, self.params["block_weights"])
+        if vector.shape[1] != self.centroids.shape[1]:
+            raise ValueError(f"user vector has {vector.shape[1]} dims, the segments {self.centroids.shape[1]}")
+        membership = soft_membership(vector, self.centroids, self.params["tau"])[0]
+        d["vector"], d["segment"] = vector[0], int(np.argmax(membership))
+        return {"user_side": membership}
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sklearn.cluster import KMeans
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import KFold
 
+from mgviz.levels.base import FactorLevel
 from mgviz.levels.common import row_normalise
 from mgviz.schema import Dataset
 from mgviz.text import class_tfidf, count_matrix, top_terms
@@ -94,12 +95,22 @@ def category_mix(weighted: sp.csr_matrix, item_cats: sp.csr_matrix, smoothing: f
     user with three interactions from being 100 % one category.
     """
     raw = np.asarray((weighted @ item_cats).todense(), dtype=np.float64)
+    prior, scale = mix_prior(raw)
+    return smooth_mix(raw, prior, scale, smoothing)
+
+
+def mix_prior(raw: np.ndarray) -> tuple[np.ndarray, float]:
+    """The population's category shares and a typical user's total weight (the smoothing scale)."""
     prior = raw.sum(axis=0)
     prior = prior / prior.sum() if prior.sum() > 0 else np.full(raw.shape[1], 1.0 / max(raw.shape[1], 1))
-    totals = raw.sum(axis=1, keepdims=True)
+    totals = raw.sum(axis=1)
     # smoothing is relative to a typical user's total weight so it means the same for any log
-    scale = np.median(totals[totals > 0]) if (totals > 0).any() else 1.0
-    mix = raw + smoothing * 0.1 * scale * prior[None, :]
+    scale = float(np.median(totals[totals > 0])) if (totals > 0).any() else 1.0
+    return prior, scale
+
+
+def smooth_mix(raw: np.ndarray, prior: np.ndarray, scale: float, smoothing: float = 1.0) -> np.ndarray:
+    mix = np.asarray(raw, dtype=np.float64) + smoothing * 0.1 * scale * np.asarray(prior)[None, :]
     return (mix / mix.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -122,10 +133,33 @@ def item_given_category(popularity: np.ndarray, item_cats: sp.csr_matrix) -> sp.
     return (weighted @ sp.diags(inv)).tocsr().astype(np.float32)
 
 
-def meso_scores(mix: np.ndarray, popularity: np.ndarray, item_cats: sp.csr_matrix) -> np.ndarray:
-    """P_meso(i|u) = sum_c P(c|u) P(i|c): a user's category interest spread over each category's items."""
-    p_i_c = item_given_category(popularity, item_cats)
-    return np.asarray((p_i_c @ mix.T).T, dtype=np.float32)
+class MesoLevel(FactorLevel):
+    """P_meso(i|u) = Σ_c P(c|u) P(i|c): a user's category interest spread over each category's items.
+
+    State: every user's category mix (user side), P(i | c) (item side), the item × category
+    matrix, the population prior and the smoothing scale (to fold a user in).
+    """
+
+    kind = "meso"
+    item_arrays = ("item_side", "item_categories", "prior")
+
+    @classmethod
+    def fit(cls, mix, popularity, item_cats, weighted, smoothing: float = 1.0, name="meso"):
+        raw = np.asarray((weighted @ item_cats).todense(), dtype=np.float64)
+        prior, scale = mix_prior(raw)
+        p_i_c = item_given_category(popularity, item_cats).toarray().astype(np.float32)
+        return cls(name, item_cats.shape[0], {"scale": scale, "smoothing": smoothing}, user_side=mix,
+                   item_side=p_i_c, item_categories=sp.csr_matrix(item_cats), prior=prior.astype(np.float32))  # fmt: skip
+
+    @property
+    def mix(self) -> np.ndarray:
+        return self.user_side
+
+    def fold_in(self, evidence) -> dict:
+        raw = np.asarray((evidence.weighted @ self.item_categories).todense(), dtype=np.float64)
+        mix = smooth_mix(raw, self.prior, self.params["scale"], self.params["smoothing"])[0]
+        evidence.derived["mix"] = mix
+        return {"user_side": mix}
 
 
 def category_mix_over_time(
@@ -143,10 +177,13 @@ def category_mix_over_time(
         return pd.DataFrame(columns=["period", "category", "share"])
     _, i = dataset.codes(inter)
     period = pd.to_datetime(inter["timestamp"], unit="s").dt.to_period(freq[0]).dt.start_time
-    cat_rows = item_cats[i].toarray()
-    frame = pd.DataFrame(cat_rows, columns=categories)
-    frame["period"] = period.to_numpy()
-    sums = frame.groupby("period").sum()
+    codes, periods = pd.factorize(period, sort=True)
+    # periods × interactions one-hot times the interactions' category rows: no interactions × categories array
+    onehot = sp.csr_matrix((np.ones(len(codes), np.float32), (codes, np.arange(len(codes)))),
+                           shape=(len(periods), len(codes)))  # fmt: skip
+    sums = pd.DataFrame(np.asarray((onehot @ item_cats[i]).todense()), columns=categories)
+    sums.insert(0, "period", periods)
+    sums = sums.set_index("period")
     shares = sums.div(sums.sum(axis=1), axis=0)
     return shares.reset_index().melt(id_vars="period", var_name="category", value_name="share")
 
@@ -195,6 +232,9 @@ def user_features(dataset: Dataset, user_text_embeddings: np.ndarray | None) -> 
     return np.hstack(blocks), names
 
 
+COLD_START_SAMPLE = 20_000
+
+
 def _forest(seed: int) -> RandomForestRegressor:
     # sqrt features per split: text embeddings are wide, and this keeps a fit to seconds
     return RandomForestRegressor(
@@ -210,6 +250,8 @@ def fit_cold_start(
     train = np.flatnonzero(has_history)
     if features.shape[1] == 0 or len(train) < min_users or mix.shape[1] < 2:
         return None
+    if len(train) > COLD_START_SAMPLE:  # a forest on a seeded sample of users: same quality, bounded time
+        train = np.sort(np.random.default_rng(seed).choice(train, COLD_START_SAMPLE, replace=False))
     X, Y = features[train], mix[train]
     prior = Y.mean(axis=0)
     pred = np.zeros_like(Y)

@@ -8,6 +8,7 @@ interest vector.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +17,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 from threadpoolctl import threadpool_limits
 
+from mgviz.config import MICRO_MODELS
+from mgviz.levels.base import FactorLevel, Level
 from mgviz.levels.common import l2_normalise, row_normalise
 
 
@@ -56,56 +59,186 @@ def fit_als(
     return np.asarray(model.user_factors, np.float32), np.asarray(model.item_factors, np.float32)
 
 
-def als_scores(user_factors: np.ndarray, item_factors: np.ndarray) -> np.ndarray:
-    return (user_factors @ item_factors.T).astype(np.float32)
+class ALSLevel(FactorLevel):
+    """Implicit-feedback ALS scores U[u] · V[i]; folds a user in with the closed-form solve
+    against the fixed item factors."""
+
+    kind = "als"
+
+    @classmethod
+    def fit(cls, weighted, factors=64, regularization=0.05, iterations=15, alpha=10.0, seed=0, callback=None,
+            name="als"):  # fmt: skip
+        uf, vf = fit_als(weighted, factors, regularization, iterations, alpha, seed, callback)
+        return cls(name, weighted.shape[1], {"alpha": alpha, "regularization": regularization, "factors": factors},
+                   user_side=uf, item_side=vf)  # fmt: skip
+
+    def fold_in(self, evidence) -> dict:
+        row = np.asarray(evidence.weighted.todense(), dtype=np.float64).ravel()
+        x = als_fold_in(row, self.item_side, self.params["alpha"], self.params["regularization"])
+        evidence.derived["als"] = x
+        return {"user_side": x}
 
 
-MICRO_MODELS = ("als", "ease", "als+ease")
-EASE_MAX_ITEMS = 20_000  # EASE inverts an items × items matrix
+def als_fold_in(weighted_row: np.ndarray, item_factors: np.ndarray, alpha: float, reg: float) -> np.ndarray:
+    """x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ YᵀC_u p_u with C_u = 1 + α·w (Hu, Koren & Volinsky)."""
+    y = item_factors.astype(np.float64)
+    nz = np.flatnonzero(weighted_row)
+    if len(nz) == 0:
+        return np.zeros(y.shape[1], np.float32)
+    conf = alpha * weighted_row[nz]
+    a = y.T @ y + (y[nz].T * conf) @ y[nz] + reg * np.eye(y.shape[1])
+    b = (y[nz].T * (1.0 + conf)).sum(axis=1)
+    return np.linalg.solve(a, b).astype(np.float32)
+
+
+#: EASE inverts an items × items matrix (3 × items² float32: 200 MB at 4,096 items). Above this
+#: many items the micro level switches to sparse item-kNN (``neighbours`` per item), which scales
+#: with the log. Raise it (``ease_max_items``) on a machine with memory to spare.
+EASE_MAX_ITEMS = 4096
+KNN_NEIGHBOURS = 100
 
 
 def ease_item_weights(matrix: sp.spmatrix, l2: float = 500.0) -> np.ndarray:
     """EASE^R item-item weights (Steck 2019) of the binarised ``matrix``:
-    B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, so that B_jj = 0."""
+    B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, so that B_jj = 0. float32."""
+    import scipy.linalg
+
     if l2 <= 0:
         raise ValueError(f"ease: l2 must be > 0, got {l2}")
-    x = (sp.csr_matrix(matrix) > 0).astype(np.float64)
-    gram = np.asarray((x.T @ x).todense())
+    x = (sp.csr_matrix(matrix) > 0).astype(np.float32)
+    gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
     gram[np.diag_indices_from(gram)] += l2
-    p = np.linalg.inv(gram)
-    b = -p / np.diag(p)[None, :]
-    b[np.diag_indices_from(b)] = 0.0
-    return b
+    # the Gram matrix plus λI is symmetric positive definite: a Cholesky inverse, in place
+    p = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram, overwrite_a=True), np.eye(len(gram)),
+                               overwrite_b=True)  # fmt: skip
+    del gram
+    p /= -np.diag(p)[None, :]
+    p[np.diag_indices_from(p)] = 0.0
+    return p.astype(np.float32)
 
 
-def ease_scores(weighted: sp.csr_matrix, l2: float = 500.0) -> np.ndarray:
-    """EASE scores X·B of every user on the binarised matrix."""
-    x = (weighted > 0).astype(np.float32).tocsr()
-    return np.asarray(x @ ease_item_weights(x, l2).astype(np.float32), dtype=np.float32)
+def knn_item_weights(matrix: sp.spmatrix, neighbours: int = KNN_NEIGHBOURS) -> sp.csr_matrix:
+    """Sparse item-item cosine similarities, each item keeping its ``neighbours`` nearest items
+    (implicit's all-pairs kNN: memory grows with items × neighbours, not items²)."""
+    from implicit.nearest_neighbours import CosineRecommender
+
+    x = (sp.csr_matrix(matrix) > 0).astype(np.float32)
+    model = CosineRecommender(K=neighbours + 1, num_threads=1)
+    with warnings.catch_warnings():  # implicit converts its own intermediate matrix and says so
+        warnings.simplefilter("ignore")
+        model.fit(x, show_progress=False)
+    sim = sp.csr_matrix(model.similarity, dtype=np.float32)
+    sim.setdiag(0.0)
+    sim.eliminate_zeros()
+    return sim
 
 
-def micro_scores(
-    user_factors: np.ndarray,
-    item_factors: np.ndarray,
-    weighted: sp.csr_matrix,
-    model: str = "als+ease",
-    l2: float = 500.0,
-) -> np.ndarray:
-    """Item-level preference: ALS (R ≈ U·Vᵀ), EASE, or the mean of both after per-user scaling."""
-    from mgviz.fusion import normalise_per_user
+class ItemItemLevel(Level):
+    """Scores X[u] · B: a user's binarised history through item-item weights ``B`` – EASE's dense
+    weights, or sparse item-kNN similarities. Folding a user in is taking their new history row."""
 
+    kind = "item_item"
+    user_arrays = ("history",)
+    item_arrays = ("weights",)
+
+    @classmethod
+    def fit(cls, seen, model="ease", l2=500.0, neighbours=KNN_NEIGHBOURS, name="item_item"):
+        history = (sp.csr_matrix(seen) > 0).astype(np.float32).tocsr()
+        if model == "ease":
+            weights, params = ease_item_weights(history, l2), {"model": "ease", "l2": l2}
+        elif model == "knn":
+            weights, params = knn_item_weights(history, neighbours), {"model": "knn", "neighbours": neighbours}
+        else:
+            raise ValueError(f"item-item model {model!r} should be ease or knn")
+        return cls(name, history.shape[1], params, history=history, weights=weights)
+
+    def _raw(self, users: dict, items=None) -> np.ndarray:
+        w = self.weights if items is None else self.weights[:, np.asarray(items, dtype=np.int64)]
+        out = users["history"] @ w
+        return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float32)
+
+    def fold_in(self, evidence) -> dict:
+        return {"history": (sp.csr_matrix(evidence.seen) > 0).astype(np.float32)}
+
+
+class BlendLevel(Level):
+    """The mean of several levels' normalised scores, normalised again (micro = ALS and EASE/kNN)."""
+
+    kind = "blend"
+
+    def __init__(self, name: str, n_items: int, params: dict | None = None, parts: list[Level] | None = None):
+        super().__init__(name, n_items, params)
+        self.parts = list(parts or [])
+
+    @property
+    def n_users(self) -> int:
+        return self.parts[0].n_users
+
+    def part(self, kind: str) -> Level | None:
+        return next((p for p in self.parts if p.kind == kind), None)
+
+    def raw(self, rows, items=None) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(self.parts) == 1:
+            return self.parts[0].raw(rows, items)
+        out = self.parts[0].score(rows, items)
+        for p in self.parts[1:]:
+            out += p.score(rows, items)
+        out *= np.float32(1.0 / len(self.parts))
+        return out
+
+    def score_state(self, state: dict, items=None) -> np.ndarray:
+        out = sum(p.score_state(state[p.name]) for p in self.parts) / len(self.parts)
+        from mgviz.levels.base import normalise_rows
+
+        out = normalise_rows(np.asarray(out, dtype=np.float32))
+        return out if items is None else out[:, np.asarray(items, dtype=np.int64)]
+
+    def fold_in(self, evidence) -> dict:
+        return {p.name: p.fold_in(evidence) for p in self.parts}
+
+    def with_user(self, row: int, state: dict) -> Level:
+        new = self.copy()
+        new.parts = [p.with_user(row, state[p.name]) for p in self.parts]
+        return new
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, **self.params, "parts": [p.describe() for p in self.parts]}
+
+    def save(self, folder):
+        folder = super().save(folder)
+        for j, p in enumerate(self.parts):
+            p.save(folder / f"part{j}")
+        return folder
+
+    def _load_extra(self, folder) -> None:
+        n = 0
+        while (folder / f"part{n}" / "state.json").is_file():
+            n += 1
+        self.parts = [Level.load(folder / f"part{j}") for j in range(n)]
+
+
+def micro_item_model(model: str, n_items: int, ease_max_items: int = EASE_MAX_ITEMS) -> str:
+    """The micro model a build actually uses: EASE becomes item-kNN above ``ease_max_items`` items."""
     if model not in MICRO_MODELS:
         raise ValueError(f"micro_model={model!r} should be one of {', '.join(MICRO_MODELS)}")
-    als = als_scores(user_factors, item_factors)
-    if model == "als" or weighted.shape[1] > EASE_MAX_ITEMS or weighted.nnz == 0:
-        return als
-    ease = ease_scores(weighted, l2)
-    if model == "ease":
-        return ease
-    blend = normalise_per_user(als, out="inplace")
-    blend += normalise_per_user(ease, out="inplace")
-    blend *= np.float32(0.5)
-    return blend
+    if "ease" in model and n_items > ease_max_items:
+        return model.replace("ease", "knn")
+    return model
+
+
+def fit_micro(weighted, seen, config, callback=None) -> BlendLevel:
+    """The micro level for ``config`` (``micro_model``, ALS and EASE settings): ALS, an item-item
+    model, or the mean of both after per-user scaling."""
+    effective = micro_item_model(config.micro_model, weighted.shape[1], config.ease_max_items)
+    parts: list[Level] = []
+    if "als" in effective or weighted.nnz == 0:
+        parts.append(ALSLevel.fit(weighted, config.factors, config.regularization, config.iterations, config.alpha,
+                                  config.seed, callback))  # fmt: skip
+    if weighted.nnz and ("ease" in effective or "knn" in effective):
+        parts.append(ItemItemLevel.fit(seen, "ease" if "ease" in effective else "knn", config.ease_l2))
+    params = {"micro_model": config.micro_model, "effective": effective if weighted.nnz else "als"}
+    return BlendLevel("micro", weighted.shape[1], params, parts)
 
 
 def user_term_counts(

@@ -21,10 +21,10 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
+from mgviz.config import DEFAULT_ALPHA
 from mgviz.levels.common import l2_normalise
 from mgviz.schema import Dataset
 
-DEFAULT_ALPHA = {"document": 0.5, "sentence": 0.3, "word": 0.2}
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*")
 
 

@@ -206,6 +206,7 @@ class Session:
         await page.get_by_text(names).first.wait_for(timeout=WAIT_MS)
         await self.idle()
         await self.check()
+        await page.locator("[data-testid='stExpander'] summary").filter(has_text="Levels").click()  # ALS settings
         for key, value in (("build-k", "3"), ("build-iterations", "5")):
             field = page.locator(f".st-key-{key} input")
             await field.fill(value)

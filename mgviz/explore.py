@@ -130,6 +130,20 @@ def with_segmentation(model: InterestModel, seg: Segmentation, stats: TermStats)
     )  # fmt: skip
 
 
+MICRO_NAMES = {"als": "ALS", "ease": "EASE", "knn": "item-kNN"}
+
+
+def micro_model_note(model: InterestModel) -> str:
+    """Which micro model the run uses, and why when EASE was replaced (too many items for its inverse)."""
+    params = model.levels["micro"].params
+    used = " + ".join(MICRO_NAMES.get(p, p) for p in params.get("effective", "als").split("+"))
+    asked = params.get("micro_model", "")
+    if "ease" in asked and "ease" not in params.get("effective", ""):
+        return (f"Micro: {used} – {len(model.item_ids):,} items is more than EASE's "
+                f"{model.config.ease_max_items:,} (ease_max_items)")  # fmt: skip
+    return f"Micro: {used}"
+
+
 def selection_summary(
     model: InterestModel, rows: Sequence[int], segments: np.ndarray, labels: Sequence[str], n: int = 5
 ) -> dict:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mgviz.levels.base import Level
+from mgviz.levels.base import Level, load_array
 from mgviz.levels.macro import SegmentProfile
 from mgviz.pipeline import BuildConfig, InterestModel, TextState
 from mgviz.schema import INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
@@ -28,10 +28,9 @@ from mgviz.schema import INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
 FORMAT = "mgviz-run/2"
 #: Run formats this mgviz can no longer open (their level state was users × items score arrays).
 OLD_FORMATS = ("mgviz-run/1",)
-ARRAYS = ("segment_category", "item_embeddings", "user_text_embeddings", "user_vectors")
+ARRAYS = ("segment_category", "item_embeddings", "user_vectors")
 #: Which count the first axis of each array follows ("users", "items" or "segments").
-ARRAY_ROWS = {"segment_category": "segments", "item_embeddings": "items", "user_text_embeddings": "users",
-              "user_vectors": "users"}  # fmt: skip
+ARRAY_ROWS = {"segment_category": "segments", "item_embeddings": "items", "user_vectors": "users"}
 #: Sparse users × items matrices kept as their CSR parts (``name.data.npy`` …).
 SPARSE = ("seen", "weighted")
 LIBRARIES = (
@@ -100,6 +99,11 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     for name in ARRAYS:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(model, name)), allow_pickle=False)
     np.save(folder / "segments.npy", model.segments.astype(np.int32), allow_pickle=False)
+    # users' own-text vectors: only the rows of users who wrote something (often none, on shop logs)
+    wrote = np.flatnonzero(np.abs(model.user_text_embeddings).sum(axis=1) > 0)
+    np.save(folder / "user_text_rows.npy", wrote.astype(np.int64), allow_pickle=False)
+    np.save(folder / "user_text_embeddings.npy", np.ascontiguousarray(model.user_text_embeddings[wrote]),
+            allow_pickle=False)  # fmt: skip
     if model.demographics is not None:
         np.save(folder / "demographics.npy", model.demographics.astype(np.float32), allow_pickle=False)
     if model.umap_xy is not None:
@@ -189,7 +193,7 @@ def read_manifest(run_dir) -> dict:
 def _npy(run_dir: Path, name: str, shape0: int | None = None) -> np.ndarray:
     path = run_dir / f"{name}.npy"
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = load_array(path)
     except FileNotFoundError:
         raise RunError(f"{run_dir}: artefact {path.name} is missing") from None
     except (ValueError, OSError, EOFError) as exc:
@@ -258,6 +262,12 @@ def load_run(run_dir) -> InterestModel:
     if len(segments) and (segments.min() < 0 or segments.max() >= len(profiles)):
         raise RunError(f"{run_dir}: artefact segments.npy names segments outside 0..{len(profiles) - 1}")
     sparse = {name: _csr(run_dir, name, (n_users, n_items)) for name in SPARSE}
+    wrote = _npy(run_dir, "user_text_rows")
+    text_rows = _npy(run_dir, "user_text_embeddings", len(wrote))
+    if len(wrote) and (wrote.min() < 0 or wrote.max() >= n_users):
+        raise RunError(f"{run_dir}: artefact user_text_rows.npy names users outside 0..{n_users - 1}")
+    user_text = np.zeros((n_users, arrays["item_embeddings"].shape[1]), np.float32)
+    user_text[wrote] = text_rows
     levels = {lv: _level(run_dir, lv, n_users, n_items) for lv in manifest["levels"]}
     missing = [lv for lv in LEVELS if lv not in levels]
     if missing:
@@ -293,6 +303,7 @@ def load_run(run_dir) -> InterestModel:
         k_scores=_parquet(run_dir, "k_scores") if k_path.exists() else None,
         cold_start_quality=manifest.get("cold_start_quality"),
         timings=manifest.get("timings", {}),
+        user_text_embeddings=user_text,
         **sparse,
         **arrays,
     )

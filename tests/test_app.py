@@ -478,3 +478,39 @@ def test_eval_job_memoises_metrics():
     assert len(calls) == 1
     assert evaljob.panel_row(job.metrics({"micro": 0.5})) == {"ndcg": 0.5, "diversity": 0.5}
     assert evaljob.panel_value({"ndcg@10": 0.3}, "ndcg") == 0.3
+
+
+def test_a_rebuild_keeps_every_setting_the_analyst_did_not_change(monkeypatch, tmp_path):
+    """The build form comes from the declared settings: settings the form once dropped (micro and
+    semantic model, EASE λ, text weights, fusion strategy) survive a rebuild that changes only K."""
+    from helpers_app import tiny_config
+
+    from mgviz.pipeline import build
+    from mgviz.runs import save_run
+
+    config = tiny_config(micro_model="ease", semantic_model="learned", ease_l2=123.0, fusion_strategy="product",
+                         text_alpha={"document": 0.7, "sentence": 0.2, "word": 0.1}, half_life_days=None)  # fmt: skip
+    from helpers_app import tiny_dataset
+
+    save_run(build(tiny_dataset(), config, HashEncoder()), tmp_path / "run")
+    monkeypatch.setenv("MGVIZ_RUN", str(tmp_path / "run"))
+    at = open_page("data")
+    at.number_input(key="build.k").set_value(2)
+    next(b for b in at.button if b.label == "Build model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["mgviz.build_job"]
+    assert job is not None and job.wait(300) and job.error is None, job and job.error
+    at.run()
+    rebuilt = at.session_state["mgviz.model"].config
+    assert rebuilt.k == 2
+    assert {**rebuilt.to_dict(), "k": config.k} == config.to_dict()
+
+
+def test_a_bad_setting_in_the_form_is_an_error_box_and_no_build():
+    at = open_page("data")
+    at.text_input(key="build.block_weights").set_value("text=lots")
+    next(b for b in at.button if b.label == "Build model").click()
+    at.run()
+    assert not at.exception
+    assert "block_weights" in texts(at, "error") and at.session_state["mgviz.build_job"] is None

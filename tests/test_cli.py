@@ -170,3 +170,17 @@ def test_corrupt_run_is_detected(run_dir, tmp_path, capsys):
     (broken / "manifest.json").unlink()
     assert main(["recommend", "--run", str(broken), "--all-users", "--n", "3"]) == 2
     assert "manifest.json missing" in capsys.readouterr().err
+
+
+def test_a_run_of_an_older_format_says_rebuild(run_dir, tmp_path, capsys):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format"] = "mgviz-run/1"
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["recommend", "--run", str(old), "--user", "u0001"]) == 2
+    err = capsys.readouterr().err
+    assert "older mgviz" in err and "rebuild this run" in err and "Traceback" not in err

@@ -85,6 +85,7 @@ def upload(page, server, files: dict[str, Path]) -> None:
 
 def start_build(page) -> None:
     """Small, fast settings (K=3, 5 ALS iterations, no UMAP), then press Build – without waiting."""
+    page.locator("[data-testid='stExpander'] summary").filter(has_text="Levels").click()  # ALS settings
     for key, value in (("build-k", "3"), ("build-iterations", "5")):
         field = page.locator(f".st-key-{key} input")
         field.fill(value)

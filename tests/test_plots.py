@@ -36,7 +36,16 @@ def test_rating_histogram_counts_each_value():
 
 def test_rating_histogram_bins_continuous_ratings():
     fig = plots.rating_histogram(np.linspace(0, 10, 500))
-    assert isinstance(fig.data[0], go.Histogram)
+    bars = fig.data[0]
+    assert isinstance(bars, go.Bar) and len(bars.x) == 30  # binned server-side, not 500 raw values
+    assert sum(bars.y) == 500 and bars.x[0] == pytest.approx(10 / 60)
+
+
+def test_long_tail_of_a_big_catalogue_keeps_its_shape_in_few_points():
+    counts = np.arange(40_000, 0, -1).astype(float)
+    fig = plots.long_tail(counts)
+    assert len(fig.data[0].x) <= 2000 and fig.data[0].x[0] == 1 and fig.data[0].x[-1] == 40_000
+    assert fig.data[0].y[0] == 40_000 and fig.data[0].y[-1] == 1
 
 
 def test_long_tail_sorts_and_reports_head_share():

@@ -212,6 +212,7 @@ DAMAGES = {
     "manifest-not-json": (lambda r: (r / "manifest.json").write_bytes(b"\x00\xff garbage"), "manifest.json"),
     "manifest-a-list": (lambda r: (r / "manifest.json").write_text("[1, 2]"), "manifest.json"),
     "manifest-other-format": (_edit_manifest(lambda m: m.update(format="other/9")), "manifest.json"),
+    "run-of-an-older-mgviz": (_edit_manifest(lambda m: m.update(format="mgviz-run/1")), "rebuild this run"),
     "manifest-no-dataset": (_edit_manifest(lambda m: m.pop("dataset")), "manifest.json"),
     "manifest-no-levels": (_edit_manifest(lambda m: m.pop("levels")), "manifest.json"),
     "manifest-unknown-level": (_edit_manifest(lambda m: m.update(levels=["../../etc/passwd"])), "manifest.json"),

@@ -76,6 +76,9 @@ def test_a_10k_by_5k_build_never_holds_a_users_by_items_array(tmp_path):
     finally:
         tracemalloc.stop()
     assert model.levels["micro"].params["effective"] == "als+knn"  # 5k items: above EASE's reach
+    from mgviz.explore import micro_model_note
+
+    assert micro_model_note(model) == "Micro: ALS + item-kNN – 5,000 items is more than EASE's 4,096 (ease_max_items)"
     assert len(recs) == N_USERS * 10
     # what each step keeps plus its temporaries, at its peak, is a fraction of one dense array
     for name, peak in peaks.items():

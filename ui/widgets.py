@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from mgviz import explore
 from mgviz.plots import segment_color
 from mgviz.runs import RunError
 from ui import cache, state
@@ -55,7 +56,8 @@ def sidebar_summary() -> None:
         st.caption(
             f"**Open:** {st.session_state[state.MODEL_SOURCE]}  \n"
             f"{len(ds.users):,} users · {len(ds.items):,} items · {len(ds.interactions):,} interactions  \n"
-            f"K = {len(model.profiles)} segments · {len(model.categories)} categories"
+            f"K = {len(model.profiles)} segments · {len(model.categories)} categories  \n"
+            f"{explore.micro_model_note(model)}"
         )
 
 

@@ -229,9 +229,20 @@ class Level:
         """Hook for levels made of other levels (their sub-folders)."""
 
 
+#: Arrays larger than this are memory-mapped read-only when loaded: opening a big run reads only
+#: the rows it is asked about.
+MMAP_BYTES = 64 * 2**20
+
+
+def load_array(path: Path) -> np.ndarray:
+    """``np.load`` without pickle; memory-mapped (read-only) above :data:`MMAP_BYTES`."""
+    big = Path(path).stat().st_size > MMAP_BYTES
+    return np.load(path, allow_pickle=False, mmap_mode="r" if big else None)
+
+
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path, allow_pickle=False)
+        return load_array(path)
     except FileNotFoundError:
         raise
     except (ValueError, OSError, EOFError) as exc:

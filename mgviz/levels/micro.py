@@ -50,7 +50,7 @@ def fit_als(
         alpha=alpha,
         random_state=seed,
         calculate_training_loss=callback is not None,
-        num_threads=1,  # per-user solves are independent, but one thread keeps the float sums in one order
+        num_threads=0,  # all cores: each user / item solve is independent, so factors are identical for any count
     )
     try:
         model.fit(weighted.tocsr().astype(np.float32), show_progress=False, callback=callback)
@@ -274,19 +274,22 @@ def keywords(
     if use_emb:
         user_vectors = l2_normalise(user_vectors)
     out: list[list[tuple[str, float]]] = []
+    indptr, indices, data = tfidf.indptr, tfidf.indices, tfidf.data
+    vocabulary = np.asarray(vocabulary).astype(str)
     for u in range(tfidf.shape[0]):
-        row = tfidf.getrow(u)
-        if row.nnz == 0:
+        lo, hi = indptr[u], indptr[u + 1]
+        if lo == hi:
             out.append([])
             continue
-        order = np.argsort(-row.data, kind="stable")[:candidates]
-        terms, vals = row.indices[order], row.data[order] / row.data[order].max()
+        row_data, row_terms = data[lo:hi], indices[lo:hi]
+        order = np.argsort(-row_data, kind="stable")[:candidates]
+        terms, vals = row_terms[order], row_data[order] / row_data[order].max()
         if use_emb and np.any(user_vectors[u]):
             rel = np.clip(term_embeddings[terms] @ user_vectors[u], 0, None)
             rel = rel / rel.max() if rel.max() > 0 else rel
             vals = (1 - relevance_weight) * vals + relevance_weight * rel
         best = np.argsort(-vals, kind="stable")[:n]
-        out.append([(str(vocabulary[terms[b]]), round(float(vals[b]), 4)) for b in best])
+        out.append([(vocabulary[terms[b]], round(float(vals[b]), 4)) for b in best])
     return out, tfidf
 
 

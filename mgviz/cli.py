@@ -210,10 +210,12 @@ def cmd_build(args) -> int:
     out = save_run(model, args.out, inputs)
     if args.evaluate:
         from mgviz.evaluation.persist import save_evaluation
-        from mgviz.evaluation.report import EvalContext
+        from mgviz.evaluation.report import APP_EVAL_USERS, EvalContext
 
         method = "temporal" if dataset.has_time else "random"
-        ctx = EvalContext.from_dataset(dataset, config, encoder, split_method=method, progress=progress)
+        ctx = EvalContext.from_dataset(
+            dataset, config, encoder, split_method=method, progress=progress, max_users=APP_EVAL_USERS
+        )  # what the app's panel shows
         save_evaluation(ctx, out)
     if not args.quiet:
         print(

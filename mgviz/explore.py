@@ -290,6 +290,25 @@ def all_lists(model: InterestModel, weights: dict[str, float], n: int) -> pd.Dat
     return recs
 
 
+def split_text(info: dict) -> str:
+    """What the metrics were measured on, in a few words."""
+    if not info:
+        return "held-out test interactions"
+    frac = f"{float(info.get('test_frac', 0.2)):.0%}"
+    held = {
+        "temporal": f"each user's latest {frac} held out",
+        "random": f"a random {frac} held out (seed {info.get('seed')})",
+        "loo": "each user's last interaction held out",
+        "global": f"the log's latest {frac} held out",
+    }.get(info.get("method"), f"{info.get('method')} split")
+    users = f"{int(info['n_test_users']):,} test users" if "n_test_users" in info else "the test users"
+    if info.get("evaluated_users") and info.get("users_with_test", 0) > info["evaluated_users"]:
+        users = f"a sample of {int(info['evaluated_users']):,} of {int(info['users_with_test']):,} test users"
+    if info.get("sampled_users"):
+        users += f" (levels refit on a sample of {int(info['sampled_users']):,} of {int(info['of_users']):,} users)"
+    return f"{users}, {held}"
+
+
 def run_settings(model: InterestModel, weights: dict[str, float], n: int, source: str) -> dict:
     """Everything needed to reproduce the current view: build config, fusion weights, data, versions."""
     ds = model.dataset

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from mgviz import plots
-from mgviz.explore import user_list
+from mgviz.explore import split_text, user_list
 from mgviz.schema import LEVELS
 from ui import cache, nav, state, widgets
 from ui.evaljob import PANEL_METRICS, panel_row
@@ -195,21 +195,6 @@ def metric_numbers(job, weights: dict[str, float], rows: dict | None) -> None:
             + split_text(getattr(job.ctx, "split_info", None) or {})
             + "."
         )
-
-
-def split_text(info: dict) -> str:
-    """What the metrics were measured on, in a few words."""
-    if not info:
-        return "held-out test interactions"
-    frac = f"{float(info.get('test_frac', 0.2)):.0%}"
-    held = {
-        "temporal": f"each user's latest {frac} held out",
-        "random": f"a random {frac} held out (seed {info.get('seed')})",
-        "loo": "each user's last interaction held out",
-        "global": f"the log's latest {frac} held out",
-    }.get(info.get("method"), f"{info.get('method')} split")
-    users = f"{int(info['n_test_users']):,} test users" if "n_test_users" in info else "the test users"
-    return f"{users}, {held}"
 
 
 def surface_panel(job, weights: dict[str, float]) -> None:

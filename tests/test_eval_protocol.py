@@ -121,3 +121,16 @@ def test_saved_evaluation_round_trips(small, encoder, tmp_path):
     (tmp_path / "evaluation" / "test.indptr.npy").write_bytes(b"broken")
     with pytest.raises(RunError, match="evaluation"):
         load_evaluation(tmp_path)
+
+
+def test_a_big_log_is_evaluated_on_a_user_sample_that_is_reported(small, encoder):
+    ctx = EvalContext.from_dataset(small, BuildConfig(k=3, seed=0), encoder, ks=(10,), tune=False, max_users=40)
+    info = ctx.split_info
+    assert info["sampled_users"] == 40 and info["of_users"] == len(small.users)
+    assert len(ctx.model.user_ids) == 40 and len(ctx.model.item_ids) == len(small.items)
+    assert set(ctx.model.dataset.interactions["user_id"]) <= set(ctx.model.user_ids)
+    again = EvalContext.from_dataset(small, BuildConfig(k=3, seed=0), encoder, ks=(10,), tune=False, max_users=40)
+    assert list(again.model.user_ids) == list(ctx.model.user_ids)  # the same seed, the same sample
+    from mgviz.explore import split_text
+
+    assert "levels refit on a sample of 40 of" in split_text(info)

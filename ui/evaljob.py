@@ -9,6 +9,7 @@ No Streamlit here: the thread only updates plain attributes the pages poll.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -52,10 +53,10 @@ def panel_row(metrics: dict) -> dict[str, float]:
 def context_factory():
     """``EvalContext.from_dataset`` – or ``None`` when the evaluation module is not available."""
     try:
-        from mgviz.evaluation.report import EvalContext
+        from mgviz.evaluation.report import APP_EVAL_USERS, EvalContext
     except ImportError:
         return None
-    return EvalContext.from_dataset
+    return functools.partial(EvalContext.from_dataset, max_users=APP_EVAL_USERS)
 
 
 class EvalJob(BackgroundJob):

@@ -99,6 +99,19 @@ def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None 
     return tuned["weights"], {**tuned, "summary": summary}
 
 
+#: Users the app's held-out panel evaluates at most (a seeded sample of a bigger log).
+APP_EVAL_USERS = 20_000
+
+
+def sample_users(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
+    """The log of a seeded sample of ``n`` users (whole histories), every item kept."""
+    pick = np.sort(np.random.default_rng(seed).choice(len(dataset.users), n, replace=False))
+    users = dataset.users.iloc[pick].reset_index(drop=True)
+    keep = dataset.interactions["user_id"].isin(pd.Index(users["user_id"]))
+    return Dataset(dataset.interactions.loc[keep].reset_index(drop=True), dataset.items, users,
+                   list(dataset.demographic_cols), dataset.has_rating, dataset.has_time, dict(dataset.sources))  # fmt: skip
+
+
 @dataclass
 class EvalContext:
     """Levels fit on a training split, the held-out test matrix, and baselines.
@@ -139,15 +152,27 @@ class EvalContext:
         ks=(10, 20),
         tune: bool = True,
         progress=None,
+        max_users: int | None = None,
     ) -> EvalContext:
+        """Split, fit the levels on train, tune on a validation part of train, fit the baselines.
+
+        ``max_users``: evaluate on a seeded sample of this many users (their whole histories),
+        so a big log's held-out panel costs a build of the sample, not two builds of the log;
+        ``split_info["sampled_users"]`` of ``["of_users"]`` says so.
+        """
         config = config or BuildConfig()
         encoder = encoder or Encoder(config.model)
+        n_all = len(dataset.users)
+        if max_users is not None and n_all > max_users:
+            dataset = sample_users(dataset, max_users, config.seed)
         train_df, test_df = split(dataset.interactions, split_method, test_frac, seed=config.seed)
         train_ds = dataset.with_interactions(train_df)
         model = build(train_ds, _fast_config(config), encoder, progress=progress)
         train, test = _binary(train_ds.matrix()), _binary(dataset.matrix(test_df))
         tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
         info = describe_split(train_df, test_df, method=split_method, test_frac=test_frac, seed=config.seed)
+        if len(dataset.users) < n_all:
+            info.update(sampled_users=len(dataset.users), of_users=n_all)
         return cls(model, train, test, info, baseline_levels(train), tuple(ks), tuned)
 
     # ------------------------------------------------------------------ lists

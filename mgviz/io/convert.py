@@ -26,6 +26,11 @@ _INT_FLOAT = re.compile(r"^([+-]?\d+)\.0*$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+#: A superset of what ``pd.to_numeric`` parses (sign, digits, point, exponent, inf / infinity, blanks
+#: around): text that does not match is certainly not a number, so dates need not go through it.
+#: Whole-second ISO 8601 times without a zone, years 1900–2099: what pyarrow parses exactly as pandas does.
+_ISO_SECONDS = r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2})?$"
+_MAYBE_NUMBER = r"^[ \t\n\v\f\r]*[+-]*([0-9.]*([eE][+-]*[0-9.]*)*|(?i:inf|infinity))[ \t\n\v\f\r]*$"
 
 
 # --------------------------------------------------------------------------- ids
@@ -69,6 +74,17 @@ def _one_id(v: object) -> str | None:
 
 
 def _text_ids(s: pd.Series) -> pd.Series:
+    if len(s) > 10_000:
+        # Every step is per value (the column-wide tests give the same answer on the distinct
+        # values): when the distinct ids come through unchanged, so does the column. A 10M log
+        # has ~200,000 distinct user ids, and clean ids are the rule.
+        distinct = pd.Series(pd.unique(s), dtype=s.dtype)
+        if _clean_ids(distinct).equals(distinct):
+            return s
+    return _clean_ids(s)
+
+
+def _clean_ids(s: pd.Series) -> pd.Series:
     s = s.str.strip()
     s = s.where(~s.str.lower().isin(NA_TOKENS) & s.notna())
     if not s.str.contains(".", regex=False).any():
@@ -100,7 +116,9 @@ def to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _parse_numbers(s: pd.Series) -> np.ndarray:
     text = _as_text(s).str.strip()
     vals = text_to_float(text)
-    comma = np.isnan(vals) & text.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool).to_numpy()
+    comma = np.isnan(vals)
+    if comma.any():  # only the values that are no number yet can be ones with a decimal comma
+        comma[comma] = text[comma].str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool).to_numpy()
     if comma.any():
         vals[comma] = text_to_float(text[comma].str.replace(",", ".", regex=False))
     return vals
@@ -110,14 +128,29 @@ def text_to_float(text: pd.Series) -> np.ndarray:
     """Parse a text column as float64, NaN where it is not a number.
 
     Tries pyarrow's cast first (about 15x faster than ``pd.to_numeric`` on a
-    clean column), and falls back to ``pd.to_numeric`` when any value fails.
+    clean column), and falls back to ``pd.to_numeric`` when any value fails –
+    only on the values that can be numbers at all: a column of 10M date strings
+    took 12 s in ``pd.to_numeric`` to learn that none is one.
     """
     try:
         arr = pa.array(text, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return _to_float64(pd.to_numeric(text, errors="coerce"))
+    try:
         out = pc.cast(pc.utf8_trim_whitespace(arr), pa.float64()).to_numpy(zero_copy_only=False)
         return np.array(out, dtype=np.float64)
     except (pa.ArrowException, TypeError, ValueError):
+        pass
+    maybe = pc.fill_null(pc.match_substring_regex(arr, _MAYBE_NUMBER), False).to_numpy(zero_copy_only=False)
+    if maybe.all():
         return _to_float64(pd.to_numeric(text, errors="coerce"))
+    out = np.full(len(text), np.nan)
+    if maybe.any():
+        # One value that is no number keeps pd.to_numeric on the path it takes for the whole column
+        # (floats, NaN for the rest) instead of returning integers that would round differently.
+        subset = pd.concat([text[maybe], pd.Series(["x"], dtype=text.dtype)], ignore_index=True)
+        out[maybe] = _to_float64(pd.to_numeric(subset, errors="coerce"))[:-1]
+    return out
 
 
 def _to_float64(num: pd.Series) -> np.ndarray:
@@ -210,6 +243,10 @@ def _parse_times(s: pd.Series) -> np.ndarray:
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> np.ndarray:
+    if fmt == "ISO8601":
+        fast = _iso_seconds(text)
+        if fast is not None:
+            return fast
     try:
         dt = pd.to_datetime(text, errors="coerce", utc=True, format=fmt)
     except (ValueError, TypeError, OverflowError):
@@ -217,6 +254,26 @@ def _to_datetime(text: pd.Series, fmt: str) -> np.ndarray:
     if not ptypes.is_datetime64_any_dtype(dt.dtype):
         return np.full(len(text), np.nan)
     return _datetime_seconds(dt)
+
+
+def _iso_seconds(text: pd.Series) -> np.ndarray | None:
+    """Epoch seconds of a column of plain ISO 8601 times (``2025-03-04T18:22:10``), else ``None``.
+
+    pyarrow parses 10M of them in well under a second; ``pd.to_datetime`` first turns them into
+    Python strings (about 5 s). Taken only when every value matches :data:`_ISO_SECONDS` and
+    pyarrow accepts all of them: pyarrow refuses every date pandas refuses (30 February, hour
+    24), and whole seconds of those years are exact in any unit pandas may pick.
+    """
+    try:
+        arr = pa.array(text, type=pa.large_string(), from_pandas=True)
+        if arr.null_count == len(arr) or not pc.all(pc.match_substring_regex(arr, _ISO_SECONDS)).as_py():
+            return None
+        stamps = pc.cast(arr, pa.timestamp("s")).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    out = stamps.view(np.int64).astype(np.float64)
+    out[np.isnat(stamps)] = np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- text

@@ -14,6 +14,9 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api import types as ptypes
 
 from mgviz.errors import InputError, ValidationReport
 from mgviz.io import convert
@@ -126,7 +129,7 @@ def load_dataset(
         raise InputError(report)
     inter, has_rating, has_time, log_items, id_cols = log
     log_frame = frames["interactions"]
-    inter = _drop_duplicates(inter, log_frame.name, has_time, report)
+    inter, order_key = _drop_duplicates(inter, log_frame.name, has_time, report)
     items_df = _complete(
         items_df, log_items, inter, "item", (log_frame.name, id_cols["item"]), frames.get("items"), report
     )
@@ -134,7 +137,7 @@ def load_dataset(
     if not report.ok:
         raise InputError(report)
     dataset = Dataset(
-        interactions=_finish_interactions(inter),
+        interactions=_finish_interactions(inter, order_key),
         items=_finish_table(items_df, "item_id"),
         users=_finish_table(users_df, "user_id"),
         demographic_cols=demo,
@@ -334,17 +337,19 @@ def _interactions(frame: Frame, ov: Overrides, report: ValidationReport, flat: b
         if not any(p.file == frame.name for p in report.errors):  # else the errors already say why
             report.error(frame.name, None, "no usable interactions left after dropping the invalid rows")
         return None
+    # Arrays, not Series: no index alignment, no str -> object -> str round trip; no copy when all rows stay.
+    sel = slice(None) if keep.all() else keep
     out = pd.DataFrame(
         {
-            "user_id": users[keep],
-            "item_id": items[keep],
-            "rating": rating[keep],
-            "timestamp": times[keep] if "timestamp" in roles else np.arange(int(keep.sum()), dtype=np.float64),
-            "text": text[keep].to_numpy(),
+            "user_id": users.array[sel],
+            "item_id": items.array[sel],
+            "rating": rating[sel],
+            "timestamp": times[sel] if "timestamp" in roles else np.arange(int(keep.sum()), dtype=np.float64),
+            "text": text.array[sel],
         },
-        index=df.index[keep],
+        index=df.index[sel],
     )
-    meta = _log_item_meta(df[keep], out["item_id"], roles, frame) if flat else None
+    meta = _log_item_meta(df[sel], out["item_id"], roles, frame) if flat else None
     return out, "rating" in roles, "timestamp" in roles, meta, {"user": roles["user"], "item": roles["item"]}
 
 
@@ -446,16 +451,35 @@ def _dedupe_ids(table: pd.DataFrame, id_col: str, frame: Frame, report: Validati
 
 
 # --------------------------------------------------------------------------- assembly
-def _drop_duplicates(inter: pd.DataFrame, name: str, has_time: bool, report: ValidationReport) -> pd.DataFrame:
-    """Exact repeats (same user, item, time and rating) are export artefacts; without time nothing is exact."""
+def _drop_duplicates(
+    inter: pd.DataFrame, name: str, has_time: bool, report: ValidationReport
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Exact repeats (same user, item, time and rating) are export artefacts; without time nothing is exact.
+
+    Also returns the :func:`_order_key` of the rows kept (``None`` when not computed), for the final sort.
+    """
     if not has_time:
-        return inter
-    dup = inter.duplicated(["user_id", "item_id", "timestamp", "rating"]).to_numpy()
+        return inter, None
+    columns = ["user_id", "item_id", "timestamp", "rating"]
+    key = _order_key(inter)
+    if key is None:
+        dup = inter.duplicated(columns).to_numpy()
+    else:
+        # Only rows sharing (user, time, item) with another row can be repeats: compare those alone.
+        # ``DataFrame.duplicated`` on all columns of a 10M log took 5 s; this takes well under one.
+        ordered = key if _is_sorted(key) else np.sort(key)
+        shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        dup = np.zeros(len(key), dtype=bool)
+        if len(shared):
+            pos = np.minimum(np.searchsorted(shared, key), len(shared) - 1)
+            candidates = np.flatnonzero(shared[pos] == key)
+            dup[candidates] = inter.iloc[candidates].duplicated(columns).to_numpy()
     if dup.any():
         report.warn(name, None, "removed exact duplicate interactions (same user, item, rating and time)",
                     inter.index[dup][:5].tolist(), int(dup.sum()))  # fmt: skip
         inter = inter[~dup]
-    return inter
+        key = key[~dup] if key is not None else None
+    return inter, key
 
 
 def _complete(
@@ -475,8 +499,7 @@ def _complete(
     seen = ~inter[id_col].duplicated().to_numpy()
     log_ids = inter[id_col][seen]
     base = table if table is not None else log_meta
-    known = set(base[id_col]) if base is not None else set()
-    absent = ~log_ids.isin(known).to_numpy()
+    absent = ~_isin(log_ids, base[id_col]) if base is not None else np.ones(len(log_ids), dtype=bool)
     if table is not None and absent.any():
         k = int(absent.sum())
         report.warn(
@@ -496,6 +519,13 @@ def _complete(
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` for id columns, through pyarrow: pandas makes one pyarrow scalar per
+    value of ``among`` (1 s for 200,000 user ids)."""
+    found = pc.is_in(_large_strings(values), value_set=_large_strings(among))
+    return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _finish_table(table: pd.DataFrame, id_col: str) -> pd.DataFrame:
     first = [id_col, *(["title", "text", "categories"] if id_col == "item_id" else ["text"])]
     table = table[first + [c for c in table.columns if c not in first]]
@@ -503,13 +533,83 @@ def _finish_table(table: pd.DataFrame, id_col: str) -> pd.DataFrame:
     return table.sort_values(id_col, kind="stable").reset_index(drop=True)
 
 
-def _finish_interactions(inter: pd.DataFrame) -> pd.DataFrame:
+def _finish_interactions(inter: pd.DataFrame, key: np.ndarray | None = None) -> pd.DataFrame:
+    """Canonical dtypes, sorted stably by (user, time, item); ``key`` is :func:`_order_key` if known."""
     inter = inter.astype(
         {"user_id": "str", "item_id": "str", "rating": "float64", "timestamp": "float64", "text": "str"}
     )
-    # lexsort on sorted-factorised codes: a stable (user, time, item) sort, several times faster
-    # than sort_values on string columns.
-    users = pd.factorize(inter["user_id"], sort=True)[0]
-    items = pd.factorize(inter["item_id"], sort=True)[0]
-    order = np.lexsort((items, inter["timestamp"].to_numpy(), users))
-    return inter[list(INTERACTION_COLS)].iloc[order].reset_index(drop=True)
+    key = _order_key(inter) if key is None else key
+    inter = inter[list(INTERACTION_COLS)]
+    if key is None:
+        # lexsort on sorted-factorised codes: several times faster than sort_values on string columns
+        users = pd.factorize(inter["user_id"], sort=True)[0]
+        items = pd.factorize(inter["item_id"], sort=True)[0]
+        inter = inter.iloc[np.lexsort((items, inter["timestamp"].to_numpy(), users))]
+    elif not _is_sorted(key):  # logs often come sorted already: then nothing is moved
+        return _take_rows(inter, np.argsort(key, kind="stable"))
+    return inter.reset_index(drop=True)
+
+
+def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``df.iloc[order].reset_index(drop=True)``, copying less.
+
+    A log sorted by user and time but not by item within equal times moves a few rows only, and
+    they keep their user id: a text column whose moved values stay equal is reused as it is
+    (copying one 10M-row string column takes about a second).
+    """
+    moved = np.flatnonzero(order != np.arange(len(order)))
+    columns = {}
+    for col in df.columns:
+        values = df[col].array
+        if ptypes.is_string_dtype(values.dtype) and len(moved) * 100 < len(order):
+            if np.array_equal(np.asarray(values[moved], dtype=object), np.asarray(values[order[moved]], dtype=object)):
+                columns[col] = values
+                continue
+        columns[col] = values.take(order)
+    return pd.DataFrame(columns)
+
+
+def _order_key(inter: pd.DataFrame) -> np.ndarray | None:
+    """One int64 per row that sorts like (user, time, item) and is equal exactly when all three are.
+
+    Sorted-factorised user and item codes and an order-preserving code of the time packed into
+    63 bits (``None`` when they do not fit): one stable argsort of it replaces a three-key
+    lexsort, 3x faster on 10M rows.
+    """
+    users, items = _sorted_codes(inter["user_id"]), _sorted_codes(inter["item_id"])
+    times = inter["timestamp"].to_numpy(dtype=np.float64)
+    if not len(times) or users.min() < 0 or items.min() < 0 or not np.isfinite(times).all():
+        return None  # missing values (not after loading, but this must stay exact)
+    id_bits = int(users.max()).bit_length() + int(items.max()).bit_length()
+    low = times.min()
+    codes = None
+    if (np.floor(times) == times).all() and times.max() - low < 2**53:
+        codes = (times - low).astype(np.int64)  # whole seconds: the offset is exact
+    if codes is None or id_bits + int(codes.max()).bit_length() > 63:
+        codes = np.unique(times, return_inverse=True)[1].astype(np.int64).ravel()  # ranks: fewer bits
+    item_bits, time_bits = int(items.max()).bit_length(), int(codes.max()).bit_length()
+    if id_bits + time_bits > 63:
+        return None
+    return (users << (time_bits + item_bits)) | (codes << item_bits) | items
+
+
+def _sorted_codes(ids: pd.Series) -> np.ndarray:
+    """``pd.factorize(ids, sort=True)[0]`` as int64, through pyarrow's dictionary encoding when the
+    column has no missing values (3x faster on 10M ids; both sort by code point)."""
+    arr = _large_strings(ids)
+    if arr.null_count:
+        return pd.factorize(ids, sort=True)[0].astype(np.int64)
+    encoded = pc.dictionary_encode(arr)
+    rank = np.empty(len(encoded.dictionary), dtype=np.int64)
+    rank[pc.array_sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(rank))
+    return rank[encoded.indices.to_numpy()]
+
+
+def _large_strings(s: pd.Series) -> pa.Array:
+    """A str column as one pyarrow array (a str column may be backed by a chunked one)."""
+    arr = pa.array(s, type=pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _is_sorted(key: np.ndarray) -> bool:
+    return bool((key[1:] >= key[:-1]).all())

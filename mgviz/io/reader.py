@@ -29,6 +29,8 @@ RECBOLE_EXTENSIONS = frozenset({".inter", ".item", ".user"})
 PARQUET_EXTENSIONS = frozenset({".parquet", ".pq", ".parq"})
 _RECBOLE_FIELD = re.compile(r"^(.*):(token|token_seq|float|float_seq)$")
 _DELIMITERS = ",;\t|"
+#: Whether bytes are only blanks; a match scans without copying (``bytes.strip`` copies a whole file).
+_BLANK = re.compile(rb"[ \t\r\n]*").fullmatch
 
 # Long free-text fields (descriptions, reviews) exceed csv's 128 KB default field limit;
 # raising it is process-wide but only ever loosens a limit.
@@ -174,7 +176,7 @@ def _read_bytes(source: Source, name: str, max_bytes: int | None) -> bytes:
 def _parse(data: bytes, name: str, report: ValidationReport) -> Table:
     """Dispatch on content first (magic bytes), then on the extension."""
     ext = _extension(name)
-    if not data.strip(b" \t\r\n") or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+    if _BLANK(data) or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
         raise ReadError("file is empty")
     if data.startswith(sniff.PARQUET_MAGIC):
         return _read_parquet(data, name)
@@ -183,15 +185,17 @@ def _parse(data: bytes, name: str, report: ValidationReport) -> Table:
         raise ReadError(what)
     if ext in PARQUET_EXTENSIONS:
         raise ReadError(f"is named {ext} but is not a Parquet file (no 'PAR1' marker); {sniff.describe_text(data)}")
-    text = _decode(data, name, report)
-    return _read_delimited(text, name, ext, report)
+    text, encoding = _decode(data, name, report)
+    # pyarrow reads UTF-8 bytes: hand it the file's own bytes when they are exactly that (no second copy)
+    return _read_delimited(text, name, ext, report, data if encoding == "utf-8" else None)
 
 
 def _extension(name: str) -> str:
     return Path(name).suffix.lower()
 
 
-def _decode(data: bytes, name: str, report: ValidationReport) -> str:
+def _decode(data: bytes, name: str, report: ValidationReport) -> tuple[str, str]:
+    """The text and the codec it was decoded with."""
     if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16/32 text legitimately contains NUL bytes
         reason = sniff.binary_reason(data)
         if reason:
@@ -205,9 +209,9 @@ def _decode(data: bytes, name: str, report: ValidationReport) -> str:
         raise ReadError(reason)
     if encoding not in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
         report.warn(name, None, f"is not UTF-8; read it as {encoding} – check that accented letters look right")
-    if not text.strip():
+    if not text or text.isspace():  # what ``not text.strip()`` says, without copying the text
         raise ReadError("file is empty")
-    return text
+    return text, encoding
 
 
 # --------------------------------------------------------------------------- parquet
@@ -267,16 +271,16 @@ def _pickled_fields(schema) -> list[str]:
 
 
 # --------------------------------------------------------------------------- delimited text
-def _read_delimited(text: str, name: str, ext: str, report: ValidationReport) -> Table:
+def _read_delimited(text: str, name: str, ext: str, report: ValidationReport, utf8: bytes | None = None) -> Table:
+    """Parse delimited text; ``utf8`` is the same text as UTF-8 bytes when the file was exactly that."""
     recbole = ext in RECBOLE_EXTENSIONS or _looks_recbole(_first_line(text))
     delimiter = "\t" if recbole else sniff_delimiter(text, ext)
     # upper bounds (quoted fields may hold line breaks and delimiters), before anything is parsed
-    problem = limits.table_shape_problem(
-        max(text.count("\n"), text.count("\r")), _first_line(text).count(delimiter) + 1
-    )
+    n_newlines, n_returns = text.count("\n"), text.count("\r")
+    problem = limits.table_shape_problem(max(n_newlines, n_returns), _first_line(text).count(delimiter) + 1)
     if problem:
         raise ReadError(problem)
-    fast = _read_clean(text, delimiter, recbole)
+    fast = _read_clean(text, delimiter, recbole, utf8, (n_newlines, n_returns))
     if fast is not None:
         header, df = fast
         df.columns, field_types = _header(header, recbole, name, report)
@@ -303,19 +307,23 @@ def _header(header: list[str], recbole: bool, name: str, report: ValidationRepor
     return _clean_header(header, name, report), field_types
 
 
-def _read_clean(text: str, delimiter: str, recbole: bool) -> tuple[list[str], pd.DataFrame] | None:
+def _read_clean(
+    text: str, delimiter: str, recbole: bool, utf8: bytes | None = None, counts: tuple[int, int] | None = None
+) -> tuple[list[str], pd.DataFrame] | None:
     """Fast path for the common clean file: pyarrow's CSV reader, ~15x faster than the csv module.
 
     Only taken when line numbers are then trivially row + 2: no blank lines, no
     lone carriage returns, no record spanning lines, no row with the wrong
     number of fields. Anything else returns ``None`` and goes through
-    :func:`_records`, which tracks every line.
+    :func:`_records`, which tracks every line. ``utf8`` (the text's UTF-8 bytes) and ``counts``
+    (of ``\\n`` and ``\\r``) spare a copy and passes over a large file when the caller has them.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     # Blank lines need no search: with ignore_empty_lines=False they are one-field rows, hence invalid.
-    if text.count("\r") != text.count("\r\n"):
+    n_newlines, n_returns = counts if counts is not None else (text.count("\n"), text.count("\r"))
+    if n_returns and n_returns != text.count("\r\n"):
         return None
     newline = text.find("\n")
     first = text if newline < 0 else text[:newline]
@@ -326,12 +334,12 @@ def _read_clean(text: str, delimiter: str, recbole: bool) -> tuple[list[str], pd
         return None
     if len(header) < 2 or not header[-1].strip():
         return None  # one column (blank lines are values) or trailing delimiters: the slow path handles them
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    n_lines = n_newlines + (0 if text.endswith("\n") else 1)
     names = [f"c{k}" for k in range(len(header))]
     invalid = []
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(utf8) if utf8 is not None else io.BytesIO(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,

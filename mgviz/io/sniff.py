@@ -96,8 +96,10 @@ def is_pickle(data: bytes) -> bool:
         return True  # PROTO opcode + protocol number: protocols 2-5
     # Protocols 0/1 have no header: they open with a container / global opcode, memoise objects
     # ("p0\n", "q\x00") and end with STOP ('.'). All three together do not happen in a table.
+    if not _TEXT_PICKLE.match(data):
+        return False  # checked first: the searches below scan the whole file
     memo = b"\np0\n" in data or b"\np1\n" in data or b"q\x00" in data[:64]
-    return bool(_TEXT_PICKLE.match(data)) and memo and data.rstrip().endswith(b".")
+    return memo and data.rstrip().endswith(b".")
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """Time every build stage, re-fusion and held-out evaluation on one data set, in this process.
 
-Usage: python benchmarks/bench_build.py --data sample|ml-100k --cache DIR [--no-umap] [--eval]
+Usage: python benchmarks/bench_build.py --data sample|ml-100k|ml-1m --cache DIR [--no-umap] [--eval]
 Prints one JSON object. ``run_all.py`` calls it in fresh processes (cold: empty cache
 folder; warm: the same folder again) and writes docs/benchmarks.md.
 """
@@ -28,10 +28,9 @@ def inputs(name: str) -> tuple[str, str, str]:
     if name == "sample":
         root = HERE.parent / "sample_data"
         return str(root / "interactions.csv"), str(root / "items.csv"), str(root / "users.csv")
-    from data import fetch_ml100k
+    from data import inputs as movielens_inputs
 
-    root = fetch_ml100k()
-    return str(root / "ml-100k.inter"), str(root / "ml-100k.item"), str(root / "ml-100k.user")
+    return movielens_inputs(name)
 
 
 def median_ms(fn, repeat: int = 20) -> float:

@@ -52,8 +52,8 @@ def machine() -> dict:
     }
 
 
-STAGES = ("encode items", "encode users", "categories", "cold start", "ALS", "keywords", "segments", "K quality", "UMAP",
-          "level scores")  # fmt: skip
+STAGES = ("encode items", "encode users", "categories", "cold start", "ALS", "keywords", "semantic", "segments",
+          "K quality", "UMAP")  # fmt: skip
 
 
 def targets(results: dict) -> list[str]:

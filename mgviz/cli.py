@@ -203,9 +203,13 @@ def cmd_build(args) -> int:
         from mgviz.evaluation.auto import auto_weights
 
         config.weights, info = auto_weights(dataset, config, encoder, progress=progress)
-        if not args.quiet:
+        if "fallback" in info:
+            print(f"warning: {args.interactions}: {info['fallback']}", file=sys.stderr)
+        elif not args.quiet:
             print(f"auto weights: {info['summary']}", file=sys.stderr)
     model = build(dataset, config, encoder, progress=progress)
+    for note in model.notes:
+        print(f"warning: {args.interactions}: {note}", file=sys.stderr)
     inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}
     out = save_run(model, args.out, inputs)
     if args.evaluate:
@@ -219,7 +223,7 @@ def cmd_build(args) -> int:
         save_evaluation(ctx, out)
     if not args.quiet:
         print(
-            f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, k={config.k})",
+            f"run written to {out} ({len(dataset.users)} users, {len(dataset.items)} items, {len(model.profiles)} segments)",
             file=sys.stderr,
         )
     return 0
@@ -305,10 +309,15 @@ COMMANDS = {"build": cmd_build, "recommend": cmd_recommend, "export": cmd_export
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            if not args.debug:  # libraries' own warnings are not for an analyst; mgviz says what matters
+                warnings.simplefilter("ignore")
+            return COMMANDS[args.command](args)
     except Exception as exc:
         if args.debug:
             raise

@@ -105,6 +105,7 @@ def resegment(model: InterestModel, k: int, stats: TermStats) -> Segmentation:
     """K-means with ``k`` segments on the model's user vectors, profiled like the build does."""
     ds = model.dataset
     segments, centroids, _ = macro.fit_segments(model.user_vectors, k, model.config.seed)
+    k = len(centroids)  # fewer when the users have fewer distinct vectors than k
     profiles = macro.profile_segments(
         segments, k, model.category_mix, model.categories, stats.term_counts, stats.vocabulary, stats.weighted,
         ds.items, ds.users, ds.demographic_cols,

@@ -76,6 +76,8 @@ class InterestModel:
     k_scores: pd.DataFrame | None = None
     cold_start_quality: dict | None = None
     timings: dict = field(default_factory=dict)
+    #: What the build changed or skipped because of the data, in words (shown as warnings).
+    notes: list = field(default_factory=list)
 
     # ------------------------------------------------------------- level state, by its usual name
     @property
@@ -216,6 +218,7 @@ class _Build:
     encoder: Encoder
     steps: _Steps
     out: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     def __getattr__(self, key):
         try:
@@ -313,7 +316,10 @@ def _segments(b: _Build):
                                    demo)  # fmt: skip
     vectors = macro.user_vectors(blocks, cfg.block_weights)
     k = min(cfg.k, len(ds.users))
-    segments, centroids, _ = macro.fit_segments(vectors, k, cfg.seed)
+    if k < cfg.k:
+        b.notes.append(f"K = {cfg.k} segments asked for, but the log has {len(ds.users)} users: K = {k}")
+    segments, centroids, _ = macro.fit_segments(vectors, k, cfg.seed, notes=b.notes)
+    k = len(centroids)
     b.out.update(vectors=vectors, segments=segments, demographics=demo)
     b.out["macro"] = macro.MacroLevel.fit(vectors, centroids, b.weighted, cfg.block_weights)
     b.out["profiles"] = macro.profile_segments(segments, k, b.mix, b.categories, b.term_counts, b.text.vocabulary,
@@ -402,6 +408,7 @@ def build(
         k_scores=o.get("k_scores"),
         cold_start_quality=o["cold"].quality_ if o["cold"] else None,
         timings=steps.timings,
+        notes=list(b.notes),
     )
 
 

@@ -63,15 +63,26 @@ def evaluated_rows(target: sp.csr_matrix, seed: int = 0, cells: int = EVAL_CELLS
     return rows, len(rows)
 
 
+#: Users with a validation item that tuning needs; below it the default weights are used, and said so.
+MIN_TUNING_USERS = 10
+
+
 def tune_on_validation(
     train: Dataset, config: BuildConfig, encoder: Encoder, k: int = 10, step: float = 0.1, progress=None
 ) -> dict:
     """Choose fusion weights on a validation split carved from ``train`` only.
 
-    Returns ``{"weights", "stacking_weights", "surface", "validation"}``.
+    Returns ``{"weights", "stacking_weights", "surface", "validation"}``, plus ``"fallback"`` (the
+    reason, in words) when the log is too small to tune and the default weights are returned.
     """
     method = "temporal" if train.has_time else "random"
     fit_df, val_df = split(train.interactions, method, 0.2, seed=config.seed)
+    validation = describe_split(fit_df, val_df, method=method, test_frac=0.2, seed=config.seed)
+    fit_users = set(fit_df["user_id"])
+    n_ok = int(val_df.loc[val_df["user_id"].isin(fit_users), "user_id"].nunique())
+    if n_ok < MIN_TUNING_USERS:
+        return _untuned(config, validation, f"mgviz needs at least {MIN_TUNING_USERS} users with 2 or more "
+                        f"interactions to tune weights (this log has {n_ok}) – using the default weights")  # fmt: skip
     fit_ds = train.with_interactions(fit_df)
     model = build(fit_ds, _fast_config(config), encoder, progress=progress)
     exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
@@ -80,20 +91,32 @@ def tune_on_validation(
     weights, surface = choose_weights_grid(
         sample, exclude[rows], target[rows], k=k, step=step, strategy=config.fusion_strategy
     )
-    stacking = learn_weights_stacking(sample, exclude[rows], target[rows], seed=config.seed,
-                                      strategy=config.fusion_strategy)  # fmt: skip
-    validation = describe_split(fit_df, val_df, method=method, test_frac=0.2, seed=config.seed)
+    try:
+        stacking = learn_weights_stacking(sample, exclude[rows], target[rows], seed=config.seed,
+                                          strategy=config.fusion_strategy)  # fmt: skip
+    except ValueError:  # every sampled pair in one class: nothing to learn, the grid's choice stands
+        stacking = dict(weights)
     validation.update(evaluated_users=int(len(rows)), users_with_target=n_with_target)
     return {"weights": weights, "stacking_weights": stacking, "surface": surface, "validation": validation}
+
+
+def _untuned(config: BuildConfig, validation: dict, reason: str) -> dict:
+    weights = {lv: float(config.weights.get(lv, 0.0)) for lv in LEVELS}
+    surface = pd.DataFrame(columns=[*LEVELS, "ndcg"], dtype=float)
+    return {"weights": weights, "stacking_weights": dict(weights), "surface": surface, "validation": validation,
+            "fallback": reason}  # fmt: skip
 
 
 def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None = None, progress=None):
     """Weights for a final build on all of ``dataset``: tuned on a validation split of it.
 
-    Returns (weights, info) with ``info["summary"]`` a one-line description.
+    Returns (weights, info) with ``info["summary"]`` a one-line description (the reason when the
+    log was too small to tune and the default weights are used: ``info["fallback"]``).
     """
     encoder = encoder or Encoder(config.model)
     tuned = tune_on_validation(dataset, config, encoder, progress=progress)
+    if "fallback" in tuned:
+        return tuned["weights"], {**tuned, "summary": tuned["fallback"]}
     best = tuned["surface"]["ndcg"].max()
     summary = ", ".join(f"{lv}={w:.1f}" for lv, w in tuned["weights"].items()) + f" (validation NDCG@10 {best:.4f})"
     return tuned["weights"], {**tuned, "summary": summary}

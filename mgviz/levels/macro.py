@@ -64,14 +64,33 @@ def demographic_block(users: pd.DataFrame, cols: list[str]) -> np.ndarray | None
     return feats if feats.shape[1] else None
 
 
-def fit_segments(vectors: np.ndarray, k: int, seed: int = 0, n_init: int = 10) -> tuple[np.ndarray, np.ndarray, float]:
-    """K-means with ``k`` segments. Returns (segment per user, centroids, inertia)."""
+def fit_segments(
+    vectors: np.ndarray, k: int, seed: int = 0, n_init: int = 10, notes: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """K-means with ``k`` segments. Returns (segment per user, centroids, inertia).
+
+    When the users have fewer distinct vectors than ``k`` (tiny or repetitive logs) K is lowered
+    to that number and ``notes`` (if given) gets a sentence saying so.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     n = len(vectors)
     if k < 1 or k > n:
         raise ValueError(f"k={k} segments needs 1 <= k <= number of users ({n})")
     if n > LARGE_USERS:  # each start costs a pass over every user; three starts agree on big logs
         n_init = min(n_init, 3)
-    km = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(vectors)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        km = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(vectors)
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        distinct = len(np.unique(np.round(vectors, 6), axis=0))
+        if 1 <= distinct < k:
+            if notes is not None:
+                notes.append(f"the users have only {distinct} distinct interest profiles, so K = {distinct} "
+                             f"segments instead of {k}")  # fmt: skip
+            return fit_segments(vectors, distinct, seed, n_init, notes)
     return km.labels_.astype(np.int32), km.cluster_centers_.astype(np.float32), float(km.inertia_)
 
 

@@ -189,7 +189,7 @@ class BuildConfig:
     text_alpha: dict = field(default_factory=lambda: dict(DEFAULT_ALPHA))
     n_keywords: int = 10
     umap: bool = True
-    map_sample: int = 20_000
+    map_sample: int = 10_000
     k_range: list = field(default_factory=lambda: list(range(2, 13)))
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     fusion_strategy: str = "weighted"

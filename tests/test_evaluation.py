@@ -573,3 +573,25 @@ def test_interest_coverage_by_hand():
     # cut at k=1: user 0 list [0] -> {a}: 1/3; user 1 list [3] -> {d}: 1
     assert interest_coverage(top, test, cats, k=1) == pytest.approx((1 / 3 + 1) / 2)
     assert interest_coverage(np.array([[1, -1], [-1, -1]]), test, cats) == pytest.approx((1 / 3 + 0) / 2)
+
+
+def test_grid_search_on_candidates_matches_the_full_ranking_on_a_big_catalogue(monkeypatch):
+    """Past CANDIDATE_MIN_ITEMS items the grid ranks each user's candidates (every level's top 200):
+    on correlated levels the surface is the same as ranking the whole catalogue."""
+    import mgviz.evaluation.tuning as tuning
+
+    rng = np.random.default_rng(3)
+    n_users, n_items = 60, 3000
+    truth = rng.random((n_users, n_items)).astype(np.float32)
+    levels = {lv: (truth + noise * rng.random((n_users, n_items))).astype(np.float32)
+              for lv, noise in (("macro", 3.0), ("meso", 2.0), ("micro", 0.7), ("semantic", 4.0))}  # fmt: skip
+    target = sp.csr_matrix((truth >= np.quantile(truth, 0.995, axis=1, keepdims=True)).astype(np.float32))
+    calls, real = [], tuning._candidate_columns
+    monkeypatch.setattr(tuning, "_candidate_columns", lambda *a: calls.append(1) or real(*a))
+    cand = weight_surface(levels, None, target, k=10, step=0.25)
+    assert calls, "the candidate path was not taken"
+    monkeypatch.setattr(tuning, "CANDIDATE_MIN_ITEMS", 10**9)
+    monkeypatch.setattr(tuning, "_reachable_columns", lambda *_a, **_k: None)
+    full = weight_surface(levels, None, target, k=10, step=0.25)
+    np.testing.assert_allclose(cand["ndcg"], full["ndcg"], atol=1e-9)
+    assert full["ndcg"].max() > 0.1  # a real signal, not a surface of zeros

@@ -100,6 +100,32 @@ def _reachable_columns(level_scores: dict[str, np.ndarray], k: int, max_share: f
     return np.where(np.take_along_axis(keep, order, axis=1), order, -1)
 
 
+#: Above this many items, when the exact pruning keeps too much, the grid search ranks each user's
+#: candidates only: the union of every level's top :data:`CANDIDATES` items.
+CANDIDATE_MIN_ITEMS = 2_000
+CANDIDATES = 200
+
+
+def _candidate_columns(level_scores: dict[str, np.ndarray], per_level: int) -> np.ndarray:
+    """Per user, the union of every level's top ``per_level`` items, ascending (``-1`` pads rows).
+
+    A fused top-k item of convex weights is, in practice, near the top of at least one level;
+    this bounds the grid search's cost by users × levels × ``per_level`` instead of users × items.
+    """
+    n_items = next(iter(level_scores.values())).shape[1]
+    c = min(per_level, n_items)
+    idx = np.concatenate([np.argpartition(-arr, c - 1, axis=1)[:, :c] for arr in level_scores.values()], axis=1)
+    idx.sort(axis=1)
+    dup = np.zeros(idx.shape, dtype=bool)
+    dup[:, 1:] = idx[:, 1:] == idx[:, :-1]
+    idx[dup] = n_items
+    idx.sort(axis=1)
+    width = int((idx < n_items).sum(axis=1).max()) if len(idx) else 0
+    idx = idx[:, :width]
+    idx[idx == n_items] = -1
+    return idx
+
+
 def _gather(arr: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """``arr`` restricted to each row's ``columns``; padding (-1) becomes -inf so it ranks last."""
     out = np.take_along_axis(arr, np.maximum(columns, 0), axis=1)
@@ -140,6 +166,11 @@ def weight_surface(
         weighted sum of ``log(score + floor)`` – the log of the weighted geometric mean, so the
         same lists – which keeps the pruning below valid for both.
 
+    Items that cannot enter any top-``k`` are pruned first (exactly). On a catalogue of more than
+    :data:`CANDIDATE_MIN_ITEMS` items where that keeps too much, each user's lists are ranked among
+    their candidates – the union of every level's top :data:`CANDIDATES` items – an approximation
+    for choosing weights that keeps the search's cost independent of the catalogue size.
+
     Returns
     -------
     pandas.DataFrame
@@ -166,6 +197,8 @@ def weight_surface(
             arr[ex.row, ex.col] = -np.inf
     sub_target = target[rows]
     columns = _reachable_columns(sub, k)
+    if columns is None and sub_target.shape[1] > CANDIDATE_MIN_ITEMS:
+        columns = _candidate_columns(sub, CANDIDATES)
     if columns is not None:
         sub = {level: _gather(arr, columns) for level, arr in sub.items()}
     values = np.empty(len(grid))

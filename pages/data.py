@@ -41,29 +41,29 @@ def main() -> None:
         upload_section()
     else:
         sample_section()
-    dataset, token, what = current_data(source)
+    dataset, data_key, what = current_data(source)
     if dataset is None:
         return
     if source == SOURCE_UPLOAD:
         validation_section()
-    summary_section(dataset, token, what)
-    build_section(dataset, token, what)
+    summary_section(dataset, data_key, what)
+    build_section(dataset, data_key, what)
 
 
 # ----------------------------------------------------------------------------------------------- sources
 def sample_section() -> None:
     run_dir = cache.default_run_dir()
     model = st.session_state.get(state.MODEL)
-    is_sample = st.session_state.get(state.MODEL_TOKEN) == (cache.run_token(run_dir) if run_dir.exists() else None)
-    if is_sample:
+    key = cache.run_key(run_dir)
+    if st.session_state.get(state.MODEL_KEY) == key:
         st.success(f"The sample run **{run_dir.name}** is open: every page shows it.", icon=":material/check_circle:")
     elif st.button("Open the sample run", icon=":material/restart_alt:"):
         try:
-            model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+            model = cache.open_run(key)
         except RunError as exc:
             st.error(f"The sample run could not be opened: {exc}. Run `make sample-run` to build it.")
             return
-        state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+        state.set_model(model, key, f"sample run ({run_dir.name})")
         st.rerun()
     if model is None:
         st.warning("No sample run yet: `make sample-run` builds it, or upload your own files.")
@@ -160,7 +160,8 @@ def show_last_error() -> None:
 
 
 def current_data(source: str):
-    """The data to summarise and build from: the loaded uploads, or the open model's data."""
+    """The data to summarise and build from, its key and a description: the loaded uploads (keyed by their
+    digest), or the open model's data (keyed by the model's key)."""
     data = st.session_state.get(state.DATA)
     if source == SOURCE_UPLOAD:
         if data is None:
@@ -169,7 +170,7 @@ def current_data(source: str):
         return data, st.session_state[state.DATA_TOKEN], f"uploaded files ({names})"
     model = st.session_state.get(state.MODEL)
     if model is not None:
-        return model.dataset, st.session_state[state.MODEL_TOKEN], st.session_state[state.MODEL_SOURCE]
+        return model.dataset, st.session_state[state.MODEL_KEY], st.session_state[state.MODEL_SOURCE]
     return None, None, ""
 
 
@@ -187,10 +188,10 @@ def validation_section() -> None:
         st.success(f"Validation of the loaded data ({names}): no problems found.", icon=":material/check_circle:")
 
 
-def summary_section(dataset, token: str, what: str) -> None:
+def summary_section(dataset, data_key, what: str) -> None:
     st.subheader("Summary")
     st.caption(f"Data: {what}")
-    s = cache.data_summary(token, dataset)
+    s = cache.data_summary(data_key, dataset)
     cols = st.columns(5)
     cols[0].metric("Users", f"{s['users']:,}")
     cols[1].metric("Items", f"{s['items']:,}")
@@ -209,7 +210,7 @@ def summary_section(dataset, token: str, what: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- build
-def build_section(dataset, token: str, what: str) -> None:
+def build_section(dataset, data_key, what: str) -> None:
     st.subheader("Build the model")
     model = st.session_state.get(state.MODEL)
     base = model.config if model is not None else BuildConfig()
@@ -228,7 +229,7 @@ def build_section(dataset, token: str, what: str) -> None:
     if running:
         build_progress(job)
     if submitted and not running:
-        start_build(dataset, token, what, config)
+        start_build(dataset, data_key, what, config)
 
 
 def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
@@ -255,13 +256,13 @@ def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
     )  # fmt: skip
 
 
-def start_build(dataset, token: str, what: str, config: BuildConfig) -> None:
+def start_build(dataset, data_key, what: str, config: BuildConfig) -> None:
     """Start the build in the background; its progress shows below the form (and in the sidebar)."""
     if not config.item_text_fields:
         st.error("Choose at least one item text field for the encoder.")
         return
-    build_token = "build:" + explore.digest(token, config.to_dict())
-    job = BuildJob(dataset, config, cache.encoder_for(config.model), build_token, what).start()
+    key = cache.ModelKey.for_build(data_key, config.to_dict())
+    job = BuildJob(dataset, config, cache.encoder_for(config.model), key, what).start()
     st.session_state[state.BUILD_JOB] = job
     st.rerun()  # the form's button is disabled and the sidebar says a build runs
 

@@ -31,14 +31,14 @@ def slider_key(level: str) -> str:
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Recommendations")
     st.caption(
         "Each level scores every item for the user; the list ranks items by the weighted sum. "
         "Move the weights – only the fusion reruns."
     )
     user, row = widgets.user_picker(model, "recs")
-    job = cache.eval_job(token, model)
+    job = cache.eval_job(model_key, model)
     seed_sliders(model)
     (fusion_panel if job.finished else fusion_panel_polling)(model, row, job)
 

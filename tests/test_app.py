@@ -283,6 +283,67 @@ def test_macro_k_slider_resegments_and_can_be_applied():
     assert not at.exception
 
 
+class _TaggedEvaluation:
+    """A held-out evaluation whose every number says which model it was made for: NDCG = ``tag``."""
+
+    baselines: dict = {}
+    split_info: dict = {}
+
+    def __init__(self, tag: float):
+        self.tag = tag
+
+    def metrics_for(self, weights, k=10, quick=False):
+        return {"ndcg": self.tag, "recall": self.tag, "coverage": 0.5, "diversity": 0.5, "novelty": 1.0}
+
+    def surface(self, k=10, step=0.1):
+        return pd.DataFrame()
+
+    def auto_weights(self):
+        return {"micro": 1.0}
+
+
+SAVED_TAG = 0.9  #: NDCG of the evaluation saved in the run folder (made for the run's own K = 3)
+
+
+@pytest.fixture
+def run_with_saved_evaluation(monkeypatch, tmp_path):
+    """A copy of the tiny run holding a saved evaluation; an evaluation fitted by the app reports NDCG = K / 100."""
+    import shutil
+
+    import ui.cache
+
+    run = tmp_path / "tiny-evaluated"
+    shutil.copytree(tiny_run_dir(), run)
+    (run / "evaluation").mkdir()
+    (run / "evaluation" / "evaluation.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("MGVIZ_RUN", str(run))
+    monkeypatch.setattr(ui.cache, "load_evaluation", lambda folder: _TaggedEvaluation(SAVED_TAG))
+    fitted = lambda dataset, config, encoder=None, progress=None: _TaggedEvaluation(config.k / 100)  # noqa: E731
+    monkeypatch.setattr(evaljob, "context_factory", lambda: fitted)
+    return run
+
+
+def shown_ndcg(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "NDCG@10")
+
+
+def test_resegmenting_shows_the_evaluation_of_the_resegmented_model(run_with_saved_evaluation):
+    """Applying K = 4 on the Macro page: the held-out metrics are those of the K = 4 model, not the saved K = 3 ones."""
+    at = wait_for_metrics(open_page("recommendations"))
+    assert shown_ndcg(at) == f"{SAVED_TAG:.4f}"  # the run as stored: its saved evaluation
+    at.switch_page("pages/macro.py").run()
+    at.slider(key="w.macro.k").set_value(4).run()
+    next(b for b in at.button if b.label == "Use K = 4 in the model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["mgviz.model"].config.k == 4
+    at.switch_page("pages/recommendations.py").run()
+    at = wait_for_metrics(at)
+    assert shown_ndcg(at) == f"{4 / 100:.4f}", "the metrics are not those of the re-segmented model"
+    held_key, job = at.session_state["mgviz.eval_job"]
+    assert job.config.k == 4 and held_key == at.session_state["mgviz.model_key"]
+
+
 def test_meso_views():
     at = open_page("meso")
     assert len(at.get("plotly_chart")) >= 3

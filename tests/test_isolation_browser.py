@@ -234,7 +234,7 @@ def _eval_job_script():
 
     from ui import cache
 
-    job = cache.eval_job(st.session_state["token"], st.session_state["model"])
+    job = cache.eval_job(st.session_state["key"], st.session_state["model"])
     st.session_state["job_id"] = id(job)
 
 
@@ -244,11 +244,13 @@ def test_a_session_keeps_its_evaluation_while_others_fill_the_shared_cache():
 
     from streamlit.testing.v1 import AppTest
 
+    from ui.cache import ModelKey
+
     model = SimpleNamespace(dataset=None, config=SimpleNamespace(model="hash-test-encoder"))
     apps = {}
     for name in ("a", "b", "c"):
         at = AppTest.from_function(_eval_job_script, default_timeout=60)
-        at.session_state["token"], at.session_state["model"] = f"build:{name}", model
+        at.session_state["key"], at.session_state["model"] = ModelKey(data=name, settings="test"), model
         apps[name] = at
     first = {}
     for _round in range(3):

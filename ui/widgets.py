@@ -22,16 +22,17 @@ def ensure_model() -> None:
     if st.session_state.get(state.MODEL) is not None or st.session_state.get(state.MODEL_ERROR):
         return
     run_dir = cache.default_run_dir()
+    key = cache.run_key(run_dir)
     try:
-        model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+        model = cache.open_run(key)
     except RunError as exc:
         st.session_state[state.MODEL_ERROR] = str(exc)
         return
-    state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+    state.set_model(model, key, f"sample run ({run_dir.name})")
 
 
 def require_model():
-    """The current model and its token, or a pointer to the Data page and a stop."""
+    """The current model and its :class:`ui.cache.ModelKey`, or a pointer to the Data page and a stop."""
     model = st.session_state.get(state.MODEL)
     if model is None:
         problem = st.session_state.get(state.MODEL_ERROR)
@@ -41,7 +42,7 @@ def require_model():
         )
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
         st.stop()
-    return model, st.session_state[state.MODEL_TOKEN]
+    return model, st.session_state[state.MODEL_KEY]
 
 
 def sidebar_summary() -> None:
@@ -66,7 +67,7 @@ def apply_finished_build() -> None:
         return
     job.applied = True
     if job.model is not None:
-        state.set_model(job.model, job.token, f"{job.source}, built with K={job.config.k}")
+        state.set_model(job.model, job.key, f"{job.source}, built with K={job.config.k}")
         text = f"Model built in {job.seconds:.0f} s: {len(job.model.profiles)} segments. Every page now shows it."
         st.session_state[state.BUILD_MESSAGE] = ("success", text)
         st.toast(text, icon=":material/check:")  # seen on whatever page the analyst is
@@ -110,7 +111,7 @@ def start_evaluation() -> None:
     model = st.session_state.get(state.MODEL)
     if model is None:
         return
-    job = cache.eval_job(st.session_state[state.MODEL_TOKEN], model)
+    job = cache.eval_job(st.session_state[state.MODEL_KEY], model)
     with st.sidebar:
         (_evaluation_caption if job.finished else _evaluation_caption_polling)(job)
 
@@ -154,7 +155,7 @@ def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:
         options = [current]
     if current not in options:
         options = [current, *options]
-    counts = _interaction_counts(st.session_state[state.MODEL_TOKEN], model)
+    counts = _interaction_counts(st.session_state[state.MODEL_KEY], model)
     index = pd.Index(ids)
 
     def fmt(user: str) -> str:
@@ -167,8 +168,8 @@ def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _interaction_counts(token: str, _model) -> dict:
-    del token
+def _interaction_counts(key, _model) -> dict:
+    del key
     return _model.dataset.interactions["user_id"].value_counts().to_dict()
 
 

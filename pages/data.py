@@ -34,7 +34,7 @@ def main() -> None:
     st.caption("Choose the data to model, check it, and build the multi-granularity interest model.")
     key = state.bind("data.source", state.DATA_SOURCE)
     source = st.segmented_control(
-        "Data source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key=key, required=True,
+        "Data source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key=key, required=True, format_func=source_label,
         on_change=state.store, args=("data.source", state.DATA_SOURCE),
     )  # fmt: skip
     if source == SOURCE_UPLOAD:
@@ -55,18 +55,26 @@ def sample_section() -> None:
     run_dir = cache.default_run_dir()
     model = st.session_state.get(state.MODEL)
     key = cache.run_key(run_dir)
+    label = cache.run_label(run_dir)
     if st.session_state.get(state.MODEL_KEY) == key:
-        st.success(f"The sample run **{run_dir.name}** is open: every page shows it.", icon=":material/check_circle:")
-    elif st.button("Open the sample run", icon=":material/restart_alt:"):
+        st.success(f"The {widgets.md_escape(label)} is open: every page shows it.", icon=":material/check_circle:")
+    elif st.button(f"Open the {label}", icon=":material/restart_alt:"):
         try:
             model = cache.open_run(key)
         except RunError as exc:
-            st.error(f"The sample run could not be opened: {exc}. Run `make sample-run` to build it.")
+            st.error(f"The {label} could not be opened: {exc}. " + widgets.missing_run_advice(run_dir))
             return
-        state.set_model(model, key, f"sample run ({run_dir.name})")
+        state.set_model(model, key, label)
         st.rerun()
     if model is None:
-        st.warning("No sample run yet: `make sample-run` builds it, or upload your own files.")
+        st.warning(f"No run at {run_dir}: " + widgets.missing_run_advice(run_dir) + " Or upload your own files.")
+
+
+def source_label(source: str) -> str:
+    """The data-source choice as shown: the default run is the sample only when MGVIZ_RUN names none."""
+    if source == SOURCE_SAMPLE and not cache.is_bundled_sample(cache.default_run_dir()):
+        return f"Run from {cache.RUN_ENV}"
+    return source
 
 
 def upload_section() -> None:

@@ -95,12 +95,44 @@ def test_opens_on_the_default_run_with_every_page_filled():
     assert not at.exception
     model = at.session_state["mgviz.model"]
     assert model is not None and len(model.user_ids) == 90
-    assert "sample run" in at.session_state["mgviz.model_source"]
     for name, title in PAGES.items():
         at.switch_page(f"pages/{name}.py").run()
         assert not at.exception, (name, [e.value for e in at.exception])
         assert at.title[0].value == title
         assert not at.error, (name, texts(at, "error"))
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join(str(c.value) for c in at.sidebar.caption)
+
+
+def test_a_run_opened_through_mgviz_run_is_not_called_the_sample():
+    at = new_app().run()
+    name = tiny_run_dir().name
+    assert at.session_state["mgviz.model_source"] == f"run {name} (MGVIZ_RUN)"
+    assert f"**Open:** run {name} (MGVIZ_RUN)" in sidebar_text(at)
+    assert "sample" not in sidebar_text(at).lower()
+    assert at.segmented_control(key="w.data.source").options[0] == "Run from MGVIZ_RUN"
+    assert "sample" not in texts(at, "success").lower() and "MGVIZ" in texts(at, "success")
+
+
+def test_the_bundled_sample_run_is_called_the_sample(monkeypatch):
+    import ui.cache
+
+    monkeypatch.delenv("MGVIZ_RUN")
+    monkeypatch.setattr(ui.cache, "DEFAULT_RUN", tiny_run_dir())  # stands in for runs/sample
+    at = new_app().run()
+    assert at.session_state["mgviz.model_source"] == f"sample run ({tiny_run_dir().name})"
+    assert "**Open:** sample run" in sidebar_text(at)
+    assert at.segmented_control(key="w.data.source").options[0] == "Sample data"
+
+
+def test_a_missing_mgviz_run_says_which_run_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("MGVIZ_RUN", str(tmp_path / "nothing"))
+    at = new_app().run()
+    assert not at.exception
+    warning = texts(at, "warning")
+    assert str(tmp_path / "nothing") in warning and "MGVIZ_RUN" in warning
 
 
 def test_missing_run_points_to_the_data_page(monkeypatch, tmp_path):

@@ -53,7 +53,7 @@ def server(tmp_path_factory):
         proc = start_streamlit(run_dir, port, log)
     except ServerError as exc:
         pytest.fail(str(exc))
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, log=log.name)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, run_dir=run_dir, log=log.name)
     stop(proc)
     log.close()
 

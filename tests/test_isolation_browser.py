@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # ui, for the AppT
 import test_browser as tb  # noqa: E402
 from browserkit import marked_files  # noqa: E402
 
+from ui.cache import run_label  # noqa: E402
+
 # the real-server fixtures of test_browser (one server and one Chromium for this module)
 server = tb.server
 browser = tb.browser
@@ -144,8 +146,10 @@ def assert_shows_only(view: dict[str, str], own: str, others: list[str], where: 
                 assert own in view[part], f"{where}: {part} does not show {own}'s data: {view[part][:500]!r}"
 
 
-def assert_sample(text: str, where: str) -> None:
-    assert "sample run" in text, f"{where}: the sample run is not open: {text[:500]!r}"
+def assert_sample(text: str, server, where: str) -> None:
+    """The server's default run (the bundled sample, or the tiny run through MGVIZ_RUN) is open."""
+    label = run_label(server.run_dir)
+    assert label in text, f"{where}: the default run ({label}) is not open: {text[:500]!r}"
     for marker in MARKERS:
         assert marker not in text, f"{where}: the sample session shows {marker}'s data"
 
@@ -203,7 +207,7 @@ def test_sessions_see_only_their_own_upload(browser, server, tmp_path):
             page.get_by_role("heading", name=tb.PAGES["recommendations"]).first.wait_for(timeout=120_000)
             view = recommendations_view(page)
             assert_shows_only(view, "", others, f"{marker} after reload")
-            assert marker in view["user"] or "sample run" in view["page"], view["page"][:500]
+            assert marker in view["user"] or run_label(server.run_dir) in view["page"], view["page"][:500]
             tb.assert_no_exception(page)
             go_to(page, "data")
             assert_shows_only({"page": app_text(page)}, "", others, f"{marker} Data page after reload")
@@ -215,12 +219,12 @@ def test_sessions_see_only_their_own_upload(browser, server, tmp_path):
         fresh = fresh_ctx.new_page()
         fresh.set_default_timeout(120_000)
         tb.open_page(fresh, server, "data")
-        assert_sample(app_text(fresh), "fresh Data page")
+        assert_sample(app_text(fresh), server, "fresh Data page")
         tb.assert_no_exception(fresh)
         tb.screenshot(fresh, server, "isolation-fresh-data", docs=False)
         tb.open_page(fresh, server, "recommendations")
         view = recommendations_view(fresh)
-        assert_sample(view["page"], "fresh Recommendations page")
+        assert_sample(view["page"], server, "fresh Recommendations page")
         assert_shows_only(view, "", list(MARKERS), "fresh Recommendations")
         tb.assert_no_exception(fresh)
     finally:

@@ -33,8 +33,24 @@ DEFAULT_RUN = ROOT / "runs" / "sample"
 SAMPLE_DATA = ROOT / "sample_data"
 
 
+#: Environment variable naming the run the app opens on.
+RUN_ENV = "MGVIZ_RUN"
+
+
 def default_run_dir() -> Path:
-    return Path(os.environ.get("MGVIZ_RUN", DEFAULT_RUN))
+    return Path(os.environ.get(RUN_ENV, DEFAULT_RUN))
+
+
+def is_bundled_sample(run_dir: Path) -> bool:
+    """Whether ``run_dir`` is the bundled sample run (``make sample-run``), not one ``MGVIZ_RUN`` names."""
+    return Path(run_dir).resolve() == DEFAULT_RUN.resolve()
+
+
+def run_label(run_dir: Path) -> str:
+    """What the sidebar calls a run opened from disk: "sample run (sample)" or "run mine (MGVIZ_RUN)"."""
+    return (
+        f"sample run ({Path(run_dir).name})" if is_bundled_sample(run_dir) else f"run {Path(run_dir).name} ({RUN_ENV})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

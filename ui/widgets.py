@@ -18,7 +18,7 @@ POLL_SECONDS = 2
 
 
 def ensure_model() -> None:
-    """Open the default run (the bundled sample) when the session has no model yet."""
+    """Open the default run (the bundled sample, or the run ``MGVIZ_RUN`` names) when the session has no model yet."""
     if st.session_state.get(state.MODEL) is not None or st.session_state.get(state.MODEL_ERROR):
         return
     run_dir = cache.default_run_dir()
@@ -28,7 +28,7 @@ def ensure_model() -> None:
     except RunError as exc:
         st.session_state[state.MODEL_ERROR] = str(exc)
         return
-    state.set_model(model, key, f"sample run ({run_dir.name})")
+    state.set_model(model, key, cache.run_label(run_dir))
 
 
 def require_model():
@@ -36,13 +36,24 @@ def require_model():
     model = st.session_state.get(state.MODEL)
     if model is None:
         problem = st.session_state.get(state.MODEL_ERROR)
-        st.info(
-            "No model is open yet. Load data and build one on the **Data** page"
-            + (f" (the sample run could not be opened: {problem}; `make sample-run` builds it)." if problem else ".")
-        )
+        text = "No model is open yet. Load data and build one on the **Data** page."
+        if problem:
+            run_dir = cache.default_run_dir()
+            text += f" The {cache.run_label(run_dir)} could not be opened: {problem}. {missing_run_advice(run_dir)}"
+        st.info(text)
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
         st.stop()
     return model, st.session_state[state.MODEL_KEY]
+
+
+def missing_run_advice(run_dir) -> str:
+    """How to get the default run when it is missing or damaged (one sentence)."""
+    if cache.is_bundled_sample(run_dir):
+        return "`make sample-run` builds the sample run."
+    return (
+        f"{cache.RUN_ENV} names it; build it with `mgviz build … --out {run_dir}`, or unset {cache.RUN_ENV} "
+        "to open the bundled sample (`make sample-run` builds it)."
+    )
 
 
 def sidebar_summary() -> None:

@@ -498,6 +498,57 @@ def test_reasons_name_the_strongest_levels(model):
     assert recs["reason"].str.contains("“").all()  # names an item the user had
 
 
+SEMANTIC_ONLY = {"macro": 0.0, "meso": 0.0, "micro": 0.0, "semantic": 1.0}
+
+
+@pytest.fixture(scope="module")
+def titles_and_genres_model():
+    """The tiny data with items described only by title and categories, as in MovieLens."""
+    from helpers_app import csv_bytes, tiny_config, tiny_tables
+
+    from mgviz.io import load_dataset
+    from mgviz.pipeline import build
+
+    tables = tiny_tables()
+    items = tables["items"].drop(columns=["description"])
+    dataset, _ = load_dataset(
+        ("interactions.csv", csv_bytes(tables["interactions"])), ("items.csv", csv_bytes(items)),
+        ("users.csv", csv_bytes(tables["users"])),
+    )  # fmt: skip
+    assert (dataset.items["text"].fillna("") == "").all()
+    return build(dataset, tiny_config(), HashEncoder())
+
+
+def test_semantic_reasons_never_mention_a_description_the_item_lacks(titles_and_genres_model):
+    model = titles_and_genres_model
+    reasons = pd.concat([explore.user_list(model, row, SEMANTIC_ONLY, 10)["reason"] for row in range(10)])
+    assert not reasons.str.contains("description").any(), reasons[reasons.str.contains("description")].tolist()
+    plain = reasons[~reasons.str.contains("mentions")]
+    assert len(plain), "every item named a keyword: the plain phrase was not exercised"
+    assert (plain == "its title and categories are close to your profile (semantic)").all(), plain.unique()
+
+
+def test_semantic_reasons_name_the_description_when_there_is_one(model):
+    reasons = pd.concat([explore.user_list(model, row, SEMANTIC_ONLY, 10)["reason"] for row in range(10)])
+    plain = reasons[~reasons.str.contains("mentions")]
+    assert len(plain) and (plain == "its description is close to your profile (semantic)").all(), plain.unique()
+
+
+def test_an_item_without_any_text_gets_no_semantic_phrase():
+    from helpers_app import csv_bytes, tiny_config, tiny_tables
+
+    from mgviz.io import load_dataset
+    from mgviz.pipeline import build
+
+    log = tiny_tables()["interactions"][["user_id", "item_id", "rating"]]
+    dataset, _ = load_dataset(("log.csv", csv_bytes(log)))  # ids only: no title, description or category
+    model = build(dataset, tiny_config(), HashEncoder())
+    recs = pd.DataFrame({"item_id": [str(model.item_ids[0])], "macro": [0.0], "meso": [0.0], "micro": [0.3],
+                         "semantic": [0.7]})  # fmt: skip
+    (reason,) = explore.reasons(model, 0, recs)
+    assert "(semantic)" not in reason and reason.endswith("(micro)"), reason
+
+
 def test_selection_summary(model):
     rows = np.flatnonzero(model.segments == 1)
     s = explore.selection_summary(model, rows, model.segments, model.segment_labels)

@@ -10,7 +10,7 @@ from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
 from mgviz.pipeline import BuildConfig
 from mgviz.runs import RunError
-from ui import cache, nav, state, widgets
+from ui import cache, encoders, nav, state, widgets
 from ui.buildjob import BuildJob
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
@@ -250,7 +250,8 @@ def settings_form(base: BuildConfig, n_users: int) -> BuildConfig:
     reg = c1.number_input("ALS regularisation", 0.0, 10.0, float(base.regularization), step=0.01, format="%.3f")
     alpha = c2.number_input("ALS alpha (confidence)", 0.0, 1000.0, float(base.alpha), step=1.0)
     left, right = st.columns(2)
-    model = left.text_input("Text encoder (name or local path)", base.model, key="build.model")
+    model = left.text_input("Text encoder (name or local path)", base.model, key="build.model",
+                            help=f"Allowed on this server: {encoders.allow_list().describe()}.")  # fmt: skip
     fields = right.multiselect(
         "Item text fed to the encoder", ["title", "categories", "text"], default=list(base.item_text_fields)
     )
@@ -268,6 +269,11 @@ def start_build(dataset, data_key, what: str, config: BuildConfig) -> None:
     """Start the build in the background; its progress shows below the form (and in the sidebar)."""
     if not config.item_text_fields:
         st.error("Choose at least one item text field for the encoder.")
+        return
+    model = st.session_state.get(state.MODEL)
+    refused = encoders.refusal(config.model, model.config.model if model is not None else None)
+    if refused:  # checked before anything is loaded; the open model and the form stay as they are
+        st.error(refused, icon=":material/block:")
         return
     key = cache.ModelKey.for_build(data_key, config.to_dict())
     job = BuildJob(dataset, config, cache.encoder_for(config.model), key, what).start()

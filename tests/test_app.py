@@ -39,10 +39,11 @@ PAGES = {
 
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch):
-    """The app opens the tiny run and encodes text with the hashing encoder."""
+    """The app opens the tiny run and encodes text with the hashing encoder; only the bundled encoder is allowed."""
     import ui.cache
 
     monkeypatch.setenv("MGVIZ_RUN", str(tiny_run_dir()))
+    monkeypatch.delenv("MGVIZ_ALLOWED_ENCODERS", raising=False)
     monkeypatch.setattr(ui.cache, "encoder_for", lambda name: HashEncoder())
 
 
@@ -258,6 +259,7 @@ def start_upload_build(monkeypatch, encoder: str) -> AppTest:
     monkeypatch.setattr(
         ui.cache, "encoder_for", lambda name: _TroubleEncoder(name) if name == encoder else HashEncoder()
     )
+    monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", encoder)  # a name the operator allowed
     files = tiny_files()
     at = to_upload_mode(open_page("data"))
     at = upload(at, "interactions", "log.csv", files["interactions"])
@@ -295,6 +297,53 @@ def test_a_build_can_be_cancelled_and_the_open_model_stays(monkeypatch):
     assert not at.exception
     assert "cancelled" in shown + texts(at, "info")
     assert at.session_state["mgviz.model"] is before
+
+
+def press_build(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "Build model").click()
+    return at.run()
+
+
+def test_an_encoder_outside_the_allow_list_is_refused_and_the_session_keeps_working(monkeypatch, tmp_path):
+    import ui.cache
+
+    def no_loading(name):
+        raise AssertionError(f"encoder {name!r} was loaded although it is not allowed")
+
+    at = open_page("data")
+    model = at.session_state["mgviz.model"]
+    monkeypatch.setattr(ui.cache, "encoder_for", no_loading)
+    for typed in ("/etc", str(tmp_path / "model"), "../../models/e5", "~/models/e5", "intfloat/multilingual-e5-small"):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert not at.exception, [e.value for e in at.exception]
+        error = texts(at, "error")
+        assert f"The text encoder “{typed}” is not allowed on this server" in error, error
+        assert "all-MiniLM-L6-v2" in error and "MGVIZ_ALLOWED_ENCODERS" in error and "secrets.toml" in error
+        assert at.session_state["mgviz.build_job"] is None and at.session_state["mgviz.model"] is model
+    assert "Allowed on this server: all-MiniLM-L6-v2" in at.text_input(key="build.model").help
+    at.switch_page("pages/recommendations.py").run()  # the session keeps working
+    assert not at.exception and len(table_frame(at)) == 10
+
+
+def test_the_operator_allows_encoders_by_name_and_folder(monkeypatch, tmp_path):
+    (tmp_path / "models" / "e5").mkdir(parents=True)
+    monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", f"{tmp_path / 'models'}, org/encoder-a")
+    at = open_page("data")
+    at.secrets["mgviz"] = {"allowed_encoders": ["org/encoder-b"]}
+    at.checkbox(key="build.umap").uncheck()
+    for typed in (f"{tmp_path / 'models' / 'e5'}/../../../etc", str(tmp_path / "elsewhere")):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert "is not allowed" in texts(at, "error") and at.session_state["mgviz.build_job"] is None
+    for typed in (str(tmp_path / "models" / "e5"), "org/encoder-a", "org/encoder-b"):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert not at.exception and "is not allowed" not in texts(at, "error"), texts(at, "error")
+        job = at.session_state["mgviz.build_job"]
+        assert job is not None and job.config.model == typed
+        assert job.wait(300) and job.error is None, job.error
+        at.run()
 
 
 # ----------------------------------------------------------------------------------------------- macro / meso / micro

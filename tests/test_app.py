@@ -6,6 +6,7 @@ encoder is a hashing stand-in so builds and the background evaluation take secon
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
@@ -425,10 +426,33 @@ def test_resegmenting_shows_the_evaluation_of_the_resegmented_model(run_with_sav
     assert job.config.k == 4 and held_key == at.session_state["mgviz.model_key"]
 
 
+def chart_trace(at: AppTest, key: str, trace: int = 0) -> dict:
+    """A trace of the Plotly chart with widget key ``key``, as the browser receives it."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    return json.loads(chart.proto.spec)["data"][trace]
+
+
+def chart_array(value) -> np.ndarray:
+    """A Plotly array from a figure's JSON (plain lists, or typed arrays as base64 ``bdata``)."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value, dtype=float)
+
+
 def test_meso_views():
     at = open_page("meso")
     assert len(at.get("plotly_chart")) >= 3
+    model = at.session_state["mgviz.model"]
+    share = chart_trace(at, "meso.heat")
+    np.testing.assert_allclose(chart_array(share["z"]), model.segment_category, rtol=1e-5)
     at.segmented_control(key="meso.view").set_value("Lift vs. all users").run()
+    lift = chart_trace(at, "meso.heat")  # each segment's share over the population's share
+    expected = model.segment_category / model.category_mix.mean(axis=0)
+    assert not np.allclose(expected, model.segment_category)
+    np.testing.assert_allclose(chart_array(lift["customdata"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(chart_array(lift["z"]), np.log2(np.maximum(expected, 1e-3)), rtol=1e-5)
+    assert lift["zmid"] == 0 and "the population share" in lift["hovertemplate"]
     at.segmented_control(key="meso.kind").set_value("User").run()
     assert not at.exception
     assert at.selectbox(key="meso.user").value == at.session_state["mgviz.user"]
@@ -496,7 +520,12 @@ def test_metrics_pin_and_auto_tune():
     assert not at.exception
     weights = at.session_state["mgviz.weights"]
     assert sum(weights.values()) == pytest.approx(1.0, abs=0.06)
-    assert weights != {**pinned, "micro": 0.0} or True  # the tuned weights may equal anything; no error is the point
+    tuned = at.session_state["mgviz.eval_job"][1].auto_weights()  # chosen on the validation split
+    expected = {lv: round(round(tuned.get(lv, 0.0) / 0.05) * 0.05, 2) for lv in LEVELS}  # on the slider grid
+    assert expected != {**pinned, "micro": 0.0}, "the tuned weights equal the ones before: the click is untested"
+    assert weights == pytest.approx(expected)
+    assert {lv: at.slider(key=f"w.weight.{lv}").value for lv in LEVELS} == pytest.approx(expected)
+    assert f"micro {expected['micro'] / sum(expected.values()):.2f}" in texts(at, "caption")  # metrics follow
 
 
 # ----------------------------------------------------------------------------------------------- export

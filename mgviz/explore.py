@@ -29,6 +29,8 @@ LEVEL_PHRASES = {
     "micro_plain": "people with a history like yours chose it (micro)",
     "semantic": "its text mentions “{keyword}”, one of your interests (semantic)",
     "semantic_plain": "its description is close to your profile (semantic)",
+    # items without a description (MovieLens: titles and genres only) – say what was compared
+    "semantic_fields": "its {fields} {verb} close to your profile (semantic)",
 }
 
 
@@ -253,12 +255,14 @@ class _ReasonContext:
         for level, value in sorted(contrib.items(), key=lambda kv: -kv[1]):
             if parts and value / total < 0.2:
                 break
-            parts.append(self.phrase(level, item_id))
+            phrase = self.phrase(level, item_id)
+            if phrase:  # None: nothing true to say for this level (an item without any text)
+                parts.append(phrase)
             if len(parts) == 2:
                 break
         return " · ".join(parts)
 
-    def phrase(self, level: str, item_id: str) -> str:
+    def phrase(self, level: str, item_id: str) -> str | None:
         i = int(self.item_index.get_loc(item_id))
         if level == "meso":
             cats = self.model.dataset.items["categories"].iat[i]
@@ -271,7 +275,23 @@ class _ReasonContext:
             return LEVEL_PHRASES["micro"].format(similar=similar) if similar else LEVEL_PHRASES["micro_plain"]
         text = self.texts.iat[i]
         hit = next((kw for kw in self.keywords if kw.lower() in text), None)
-        return LEVEL_PHRASES["semantic"].format(keyword=hit) if hit else LEVEL_PHRASES["semantic_plain"]
+        return LEVEL_PHRASES["semantic"].format(keyword=hit) if hit else self._semantic_plain(i)
+
+    def _semantic_plain(self, i: int) -> str | None:
+        """What the encoder compared for item ``i``: its description when it has one, else its title and
+        categories; ``None`` when it had no text at all."""
+        items, fields = self.model.dataset.items, set(self.model.config.item_text_fields)
+        if "text" in fields and _has_words(items["text"].iat[i]):
+            return LEVEL_PHRASES["semantic_plain"]
+        named = []
+        if "title" in fields and _has_words(items["title"].iat[i]):
+            named.append("title")
+        if "categories" in fields and len(items["categories"].iat[i]):
+            named.append("categories")
+        if not named:
+            return None
+        verb = "is" if named == ["title"] else "are"
+        return LEVEL_PHRASES["semantic_fields"].format(fields=" and ".join(named), verb=verb)
 
     def _most_similar_seen(self, i: int) -> str | None:
         factors = self.model.als_item_factors
@@ -281,6 +301,10 @@ class _ReasonContext:
         sims = seen_f @ factors[i] / (np.linalg.norm(seen_f, axis=1) * np.linalg.norm(factors[i]) + 1e-9)
         title = str(self.model.dataset.items["title"].iat[int(self.seen[int(np.argmax(sims))])])
         return title[:50] + ("…" if len(title) > 50 else "") if title else None
+
+
+def _has_words(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def all_lists(model: InterestModel, weights: dict[str, float], n: int) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from mgviz.errors import InputError
 from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
 from mgviz.runs import RunError
-from ui import cache, nav, state, widgets
+from ui import cache, encoders, nav, state, widgets
 from ui.buildjob import BuildJob
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
@@ -34,39 +34,47 @@ def main() -> None:
     st.caption("Choose the data to model, check it, and build the multi-granularity interest model.")
     key = state.bind("data.source", state.DATA_SOURCE)
     source = st.segmented_control(
-        "Data source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key=key, required=True,
+        "Data source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key=key, required=True, format_func=source_label,
         on_change=state.store, args=("data.source", state.DATA_SOURCE),
     )  # fmt: skip
     if source == SOURCE_UPLOAD:
         upload_section()
     else:
         sample_section()
-    dataset, token, what = current_data(source)
+    dataset, data_key, what = current_data(source)
     if dataset is None:
         return
     if source == SOURCE_UPLOAD:
         validation_section()
-    summary_section(dataset, token, what)
-    build_section(dataset, token, what)
+    summary_section(dataset, data_key, what)
+    build_section(dataset, data_key, what)
 
 
 # ----------------------------------------------------------------------------------------------- sources
 def sample_section() -> None:
     run_dir = cache.default_run_dir()
     model = st.session_state.get(state.MODEL)
-    is_sample = st.session_state.get(state.MODEL_TOKEN) == (cache.run_token(run_dir) if run_dir.exists() else None)
-    if is_sample:
-        st.success(f"The sample run **{run_dir.name}** is open: every page shows it.", icon=":material/check_circle:")
-    elif st.button("Open the sample run", icon=":material/restart_alt:"):
+    key = cache.run_key(run_dir)
+    label = cache.run_label(run_dir)
+    if st.session_state.get(state.MODEL_KEY) == key:
+        st.success(f"The {widgets.md_escape(label)} is open: every page shows it.", icon=":material/check_circle:")
+    elif st.button(f"Open the {label}", icon=":material/restart_alt:"):
         try:
-            model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+            model = cache.open_run(key)
         except RunError as exc:
-            st.error(f"The sample run could not be opened: {exc}. Run `make sample-run` to build it.")
+            st.error(f"The {label} could not be opened: {exc}. " + widgets.missing_run_advice(run_dir))
             return
-        state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+        state.set_model(model, key, label)
         st.rerun()
     if model is None:
-        st.warning("No sample run yet: `make sample-run` builds it, or upload your own files.")
+        st.warning(f"No run at {run_dir}: " + widgets.missing_run_advice(run_dir) + " Or upload your own files.")
+
+
+def source_label(source: str) -> str:
+    """The data-source choice as shown: the default run is the sample only when MGVIZ_RUN names none."""
+    if source == SOURCE_SAMPLE and not cache.is_bundled_sample(cache.default_run_dir()):
+        return f"Run from {cache.RUN_ENV}"
+    return source
 
 
 def upload_section() -> None:
@@ -160,7 +168,8 @@ def show_last_error() -> None:
 
 
 def current_data(source: str):
-    """The data to summarise and build from: the loaded uploads, or the open model's data."""
+    """The data to summarise and build from, its key and a description: the loaded uploads (keyed by their
+    digest), or the open model's data (keyed by the model's key)."""
     data = st.session_state.get(state.DATA)
     if source == SOURCE_UPLOAD:
         if data is None:
@@ -169,7 +178,7 @@ def current_data(source: str):
         return data, st.session_state[state.DATA_TOKEN], f"uploaded files ({names})"
     model = st.session_state.get(state.MODEL)
     if model is not None:
-        return model.dataset, st.session_state[state.MODEL_TOKEN], st.session_state[state.MODEL_SOURCE]
+        return model.dataset, st.session_state[state.MODEL_KEY], st.session_state[state.MODEL_SOURCE]
     return None, None, ""
 
 
@@ -187,10 +196,10 @@ def validation_section() -> None:
         st.success(f"Validation of the loaded data ({names}): no problems found.", icon=":material/check_circle:")
 
 
-def summary_section(dataset, token: str, what: str) -> None:
+def summary_section(dataset, data_key, what: str) -> None:
     st.subheader("Summary")
     st.caption(f"Data: {what}")
-    s = cache.data_summary(token, dataset)
+    s = cache.data_summary(data_key, dataset)
     cols = st.columns(5)
     cols[0].metric("Users", f"{s['users']:,}")
     cols[1].metric("Items", f"{s['items']:,}")
@@ -209,7 +218,7 @@ def summary_section(dataset, token: str, what: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- build
-def build_section(dataset, token: str, what: str) -> None:
+def build_section(dataset, data_key, what: str) -> None:
     st.subheader("Build the model")
     model = st.session_state.get(state.MODEL)
     base = model.config if model is not None else BuildConfig()
@@ -228,7 +237,7 @@ def build_section(dataset, token: str, what: str) -> None:
     if running:
         build_progress(job)
     if submitted and not running:
-        start_build(dataset, token, what, values)
+        start_build(dataset, data_key, what, values)
 
 
 GROUPS = {"segments": "Segments and map", "model": "Levels", "text": "Text and encoder", "fusion": "Fusion"}
@@ -267,7 +276,10 @@ def setting_widget(name: str, spec, value, n_users: int):
         return st.selectbox(label, spec.choices, index=list(spec.choices).index(value), help=spec.help, key=key)
     if spec.kind == "list" and spec.choices:
         return st.multiselect(label, list(spec.choices), default=list(value), help=spec.help, key=key)
-    text = st.text_input(label, format_setting(name, value), help=spec.help, key=key)
+    help_text = spec.help
+    if name == "model":
+        help_text += f" Allowed on this server: {encoders.allow_list().describe()}."
+    text = st.text_input(label, format_setting(name, value), help=help_text, key=key)
     return FormText(text)
 
 
@@ -275,7 +287,7 @@ class FormText(str):
     """A form field's text, read into the setting's value when the form is submitted."""
 
 
-def start_build(dataset, token: str, what: str, values: dict) -> None:
+def start_build(dataset, data_key, what: str, values: dict) -> None:
     """Check the settings, then start the build in the background (progress below the form)."""
     try:
         config = BuildConfig.from_dict(
@@ -284,8 +296,13 @@ def start_build(dataset, token: str, what: str, values: dict) -> None:
     except ConfigError as exc:
         st.error(f"Not built: {exc}", icon=":material/error:")
         return
-    build_token = "build:" + explore.digest(token, config.to_dict())
-    job = BuildJob(dataset, config, cache.encoder_for(config.model), build_token, what).start()
+    model = st.session_state.get(state.MODEL)
+    refused = encoders.refusal(config.model, model.config.model if model is not None else None)
+    if refused:  # checked before anything is loaded; the open model and the form stay as they are
+        st.error(refused, icon=":material/block:")
+        return
+    key = cache.ModelKey.for_build(data_key, config.to_dict())
+    job = BuildJob(dataset, config, cache.encoder_for(config.model), key, what).start()
     st.session_state[state.BUILD_JOB] = job
     st.rerun()  # the form's button is disabled and the sidebar says a build runs
 

@@ -15,14 +15,14 @@ from ui import cache, nav, state, widgets
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Export")
     weights = st.session_state.get(state.WEIGHTS) or state.normalised_weights(model.config.weights)
     n = int(st.session_state.get(state.LIST_N) or 10)
     slug = model_slug(model)
     lists_section(model, weights, n, slug)
-    profiles_section(model, token, slug)
-    report_section(model, token, slug)
+    profiles_section(model, model_key, slug)
+    report_section(model, model_key, slug)
     settings_section(model, weights, n, slug)
 
 
@@ -56,9 +56,9 @@ def lists_section(model, weights: dict, n: int, slug: str) -> None:
     )  # fmt: skip
 
 
-def profiles_section(model, token: str, slug: str) -> None:
+def profiles_section(model, model_key: cache.ModelKey, slug: str) -> None:
     st.subheader("User profiles")
-    frame = cache.profiles(token, model)
+    frame = cache.profiles(model_key, model)
     st.caption("One row per user: segment, segment label, strongest categories and interest keywords.")
     st.dataframe(frame.head(5), hide_index=True, width="stretch")
     cols = st.container(horizontal=True)
@@ -72,14 +72,14 @@ def profiles_section(model, token: str, slug: str) -> None:
     )  # fmt: skip
 
 
-def report_section(model, token: str, slug: str) -> None:
+def report_section(model, model_key: cache.ModelKey, slug: str) -> None:
     st.subheader("Segment report (HTML)")
     st.caption(
         "One self-contained HTML file – charts included, works offline: segment sizes, the segment × category "
         "heatmaps, the user map and a card per segment."
     )
     st.download_button(
-        "HTML segment report", data=lambda: cache.report_html(token, model), file_name=f"{slug}-segments.html",
+        "HTML segment report", data=lambda: cache.report_html(model_key, model), file_name=f"{slug}-segments.html",
         mime="text/html", icon=":material/description:", key="export.report",
     )  # fmt: skip
 

@@ -11,20 +11,20 @@ CARDS_PER_ROW = 3
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Macro · user segments")
     st.caption(
         "Users grouped by K-means on their joined interest vectors (text, categories, ALS factors, demographics), "
         "drawn on a 2-D UMAP map. Draw a box or a lasso on the map to summarise a group."
     )
-    k = k_section(model, token)
-    seg = cache.segmentation(token, k, model)
+    k = k_section(model, model_key)
+    seg = cache.segmentation(model_key, k, model)
     labels = [p.label for p in seg.profiles]
-    map_section(model, token, seg, labels)
+    map_section(model, model_key, seg, labels)
     cards_section(model, seg)
 
 
-def k_section(model, token: str) -> int:
+def k_section(model, model_key: cache.ModelKey) -> int:
     model_k = len(model.profiles)
     ks = model.k_scores["k"].tolist() if model.k_scores is not None and len(model.k_scores) else []
     k_max = int(max([*ks, model_k, 2]))
@@ -42,31 +42,31 @@ def k_section(model, token: str) -> int:
         if k != model_k:
             st.info(f"Showing K = {k}. Recommendations still use the model's K = {model_k}.")
             if st.button(f"Use K = {k} in the model", icon=":material/published_with_changes:"):
-                apply_k(model, token, k)
+                apply_k(model, model_key, k)
     with right:
         st.plotly_chart(plots.k_quality(model.k_scores, current_k=k), key="macro.kq")
     return int(k)
 
 
-def apply_k(model, token: str, k: int) -> None:
+def apply_k(model, model_key: cache.ModelKey, k: int) -> None:
     """Replace the open model's segments (and macro scores) with those for ``k``."""
-    seg = cache.segmentation(token, k, model)
-    new = explore.with_segmentation(model, seg, cache.term_stats(token, model))
+    seg = cache.segmentation(model_key, k, model)
+    new = explore.with_segmentation(model, seg, cache.term_stats(model_key, model))
     weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
     source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]
-    state.set_model(new, f"{token}|k={k}", f"{source} · re-segmented with K={k}")
+    state.set_model(new, model_key.resegmented(k), f"{source} · re-segmented with K={k}")
     st.session_state[state.WEIGHTS], st.session_state[state.PINNED] = weights, pinned
     st.session_state[state.MACRO_K] = k
     st.rerun()
 
 
-def map_section(model, token: str, seg, labels: list[str]) -> None:
+def map_section(model, model_key: cache.ModelKey, seg, labels: list[str]) -> None:
     st.subheader("User map")
     if model.umap_xy is None:
         st.info("This run was built without the 2-D map (UMAP); rebuild with the map on the Data page.")
         return
     rows = model.map_view()
-    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(token, model),
+    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(model_key, model),
                          rows=rows)  # fmt: skip
     if len(rows) < len(model.user_ids):
         st.caption(f"The map shows {len(rows):,} of {len(model.user_ids):,} users, sampled in proportion to each "

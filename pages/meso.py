@@ -12,15 +12,15 @@ SHARE, LIFT = "Share of interest", "Lift vs. all users"
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Meso · categories")
     derived = " (derived by clustering item texts: the items had no categories)" if model.categories_derived else ""
     st.caption(
         f"How each segment's and user's interest splits over the {len(model.categories)} item categories{derived}."
     )
     heatmap_section(model)
-    compare_section(model, token)
-    time_section(model, token)
+    compare_section(model, model_key)
+    time_section(model, model_key)
     cold_start_section(model)
 
 
@@ -34,7 +34,7 @@ def heatmap_section(model) -> None:
     st.plotly_chart(fig, key="meso.heat")
 
 
-def compare_section(model, token: str) -> None:
+def compare_section(model, model_key: cache.ModelKey) -> None:
     st.subheader("Category mix against the population")
     population = model.category_mix.mean(axis=0)
     kind = st.segmented_control("Compare", ["Segment", "User"], default="Segment", key="meso.kind", required=True)
@@ -54,9 +54,9 @@ def compare_section(model, token: str) -> None:
     st.plotly_chart(plots.category_mix_bars(mix, population, model.categories, name), key="meso.mix")
 
 
-def time_section(model, token: str) -> None:
+def time_section(model, model_key: cache.ModelKey) -> None:
     st.subheader("Category shares over time")
-    frame = cache.category_time(token, model)
+    frame = cache.category_time(model_key, model)
     if frame.empty:
         st.info("The interaction log has no timestamps, so there is no time view.")
         return

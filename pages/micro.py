@@ -11,12 +11,12 @@ N_ITEMS = 10
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Micro · users")
     st.caption("Pick a user to see what they did, which words describe them, and what each level would suggest.")
     user, row = widgets.user_picker(model, "micro")
     history = explore.user_history(model, user)
-    header(model, token, row, history)
+    header(model, model_key, row, history)
     st.plotly_chart(plots.history_timeline(history, f"History of user {user}"), key="micro.timeline")
     left, right = st.columns(2)
     with left:
@@ -31,7 +31,7 @@ def main() -> None:
     with right:
         if model.umap_xy is not None:
             fig = plots.user_map(model.umap_xy, model.segments, model.segment_labels, model.user_ids,
-                                 cache.top_categories(token, model), highlight=row, title=f"User {user} on the map",
+                                 cache.top_categories(model_key, model), highlight=row, title=f"User {user} on the map",
                                  height=460, rows=model.map_view())  # fmt: skip
             st.plotly_chart(fig.update_layout(dragmode="zoom", showlegend=False), key="micro.map")
         else:
@@ -40,9 +40,9 @@ def main() -> None:
         st.dataframe(history.drop(columns=["category"]), hide_index=True, width="stretch")
 
 
-def header(model, token: str, row: int, history) -> None:
+def header(model, model_key: cache.ModelKey, row: int, history) -> None:
     seg = int(model.segments[row])
-    cats = cache.top_categories(token, model)[row] if len(model.categories) else []
+    cats = cache.top_categories(model_key, model)[row] if len(model.categories) else []
     cols = st.columns([1, 2, 2, 1])
     cols[0].metric("Interactions", f"{len(history):,}")
     with cols[1]:

@@ -31,24 +31,21 @@ def slider_key(level: str) -> str:
 
 
 def main() -> None:
-    model, token = widgets.require_model()
+    model, model_key = widgets.require_model()
     st.title("Recommendations")
     st.caption(
         "Each level scores every item for the user; the list ranks items by the weighted sum. "
         "Move the weights – only the fusion reruns."
     )
     user, row = widgets.user_picker(model, "recs")
-    job = cache.eval_job(token, model)
-    seed_sliders(model)
+    job = cache.eval_job(model_key, model)
     (fusion_panel if job.finished else fusion_panel_polling)(model, row, job)
 
 
-def seed_sliders(model) -> None:
-    """Give the sliders the stored weights (their own keys vanish while another page is shown)."""
-    weights = st.session_state.get(state.WEIGHTS) or state.normalised_weights(model.config.weights)
-    for level in LEVELS:
-        st.session_state.setdefault(slider_key(level), _snap(weights.get(level, 0.0)))
-    st.session_state.setdefault(N_KEY, int(st.session_state.get(state.LIST_N) or 10))
+def stored_weights(model) -> dict[str, float]:
+    """The weights the sliders show: the session's (they outlive the sliders' own keys, which vanish
+    while another page is shown), else the run's."""
+    return st.session_state.get(state.WEIGHTS) or state.normalised_weights(model.config.weights)
 
 
 def _snap(value: float) -> float:
@@ -122,9 +119,16 @@ def evaluation_status(job) -> None:
 
 def weight_controls(model, job) -> tuple[dict[str, float], int]:
     st.markdown("**Fusion weights**")
+    stored = stored_weights(model)
+    # Each slider's value= is the stored weight, not the slider's minimum: the browser falls back to it
+    # whenever it re-creates a slider. On a loaded machine a new session's first fragment reruns did, and
+    # every weight jumped to 0 and N to 5 (docs/reliability.md). A value set through session state
+    # (Reset, Auto-tune) still takes precedence.
     for level in LEVELS:
-        st.slider(plots.LEVEL_NAMES[level], 0.0, 1.0, step=STEP, key=slider_key(level))
-    n = st.slider("List length N", 5, 50, step=1, key=N_KEY)
+        st.slider(plots.LEVEL_NAMES[level], 0.0, 1.0, value=_snap(stored.get(level, 0.0)), step=STEP,
+                  key=slider_key(level))  # fmt: skip
+    list_n = int(st.session_state.get(state.LIST_N) or 10)
+    n = st.slider("List length N", 5, 50, value=list_n, step=1, key=N_KEY)
     weights = {level: float(st.session_state[slider_key(level)]) for level in LEVELS}
     st.session_state[state.WEIGHTS] = weights
     st.session_state[state.LIST_N] = int(n)

@@ -6,6 +6,7 @@ encoder is a hashing stand-in so builds and the background evaluation take secon
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
@@ -39,10 +40,11 @@ PAGES = {
 
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch):
-    """The app opens the tiny run and encodes text with the hashing encoder."""
+    """The app opens the tiny run and encodes text with the hashing encoder; only the bundled encoder is allowed."""
     import ui.cache
 
     monkeypatch.setenv("MGVIZ_RUN", str(tiny_run_dir()))
+    monkeypatch.delenv("MGVIZ_ALLOWED_ENCODERS", raising=False)
     monkeypatch.setattr(ui.cache, "encoder_for", lambda name: HashEncoder())
 
 
@@ -95,12 +97,44 @@ def test_opens_on_the_default_run_with_every_page_filled():
     assert not at.exception
     model = at.session_state["mgviz.model"]
     assert model is not None and len(model.user_ids) == 90
-    assert "sample run" in at.session_state["mgviz.model_source"]
     for name, title in PAGES.items():
         at.switch_page(f"pages/{name}.py").run()
         assert not at.exception, (name, [e.value for e in at.exception])
         assert at.title[0].value == title
         assert not at.error, (name, texts(at, "error"))
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join(str(c.value) for c in at.sidebar.caption)
+
+
+def test_a_run_opened_through_mgviz_run_is_not_called_the_sample():
+    at = new_app().run()
+    name = tiny_run_dir().name
+    assert at.session_state["mgviz.model_source"] == f"run {name} (MGVIZ_RUN)"
+    assert f"**Open:** run {name} (MGVIZ_RUN)" in sidebar_text(at)
+    assert "sample" not in sidebar_text(at).lower()
+    assert at.segmented_control(key="w.data.source").options[0] == "Run from MGVIZ_RUN"
+    assert "sample" not in texts(at, "success").lower() and "MGVIZ" in texts(at, "success")
+
+
+def test_the_bundled_sample_run_is_called_the_sample(monkeypatch):
+    import ui.cache
+
+    monkeypatch.delenv("MGVIZ_RUN")
+    monkeypatch.setattr(ui.cache, "DEFAULT_RUN", tiny_run_dir())  # stands in for runs/sample
+    at = new_app().run()
+    assert at.session_state["mgviz.model_source"] == f"sample run ({tiny_run_dir().name})"
+    assert "**Open:** sample run" in sidebar_text(at)
+    assert at.segmented_control(key="w.data.source").options[0] == "Sample data"
+
+
+def test_a_missing_mgviz_run_says_which_run_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("MGVIZ_RUN", str(tmp_path / "nothing"))
+    at = new_app().run()
+    assert not at.exception
+    warning = texts(at, "warning")
+    assert str(tmp_path / "nothing") in warning and "MGVIZ_RUN" in warning
 
 
 def test_missing_run_points_to_the_data_page(monkeypatch, tmp_path):
@@ -226,6 +260,7 @@ def start_upload_build(monkeypatch, encoder: str) -> AppTest:
     monkeypatch.setattr(
         ui.cache, "encoder_for", lambda name: _TroubleEncoder(name) if name == encoder else HashEncoder()
     )
+    monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", encoder)  # a name the operator allowed
     files = tiny_files()
     at = to_upload_mode(open_page("data"))
     at = upload(at, "interactions", "log.csv", files["interactions"])
@@ -265,6 +300,53 @@ def test_a_build_can_be_cancelled_and_the_open_model_stays(monkeypatch):
     assert at.session_state["mgviz.model"] is before
 
 
+def press_build(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "Build model").click()
+    return at.run()
+
+
+def test_an_encoder_outside_the_allow_list_is_refused_and_the_session_keeps_working(monkeypatch, tmp_path):
+    import ui.cache
+
+    def no_loading(name):
+        raise AssertionError(f"encoder {name!r} was loaded although it is not allowed")
+
+    at = open_page("data")
+    model = at.session_state["mgviz.model"]
+    monkeypatch.setattr(ui.cache, "encoder_for", no_loading)
+    for typed in ("/etc", str(tmp_path / "model"), "../../models/e5", "~/models/e5", "intfloat/multilingual-e5-small"):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert not at.exception, [e.value for e in at.exception]
+        error = texts(at, "error")
+        assert f"The text encoder “{typed}” is not allowed on this server" in error, error
+        assert "all-MiniLM-L6-v2" in error and "MGVIZ_ALLOWED_ENCODERS" in error and "secrets.toml" in error
+        assert at.session_state["mgviz.build_job"] is None and at.session_state["mgviz.model"] is model
+    assert "Allowed on this server: all-MiniLM-L6-v2" in at.text_input(key="build.model").help
+    at.switch_page("pages/recommendations.py").run()  # the session keeps working
+    assert not at.exception and len(table_frame(at)) == 10
+
+
+def test_the_operator_allows_encoders_by_name_and_folder(monkeypatch, tmp_path):
+    (tmp_path / "models" / "e5").mkdir(parents=True)
+    monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", f"{tmp_path / 'models'}, org/encoder-a")
+    at = open_page("data")
+    at.secrets["mgviz"] = {"allowed_encoders": ["org/encoder-b"]}
+    at.checkbox(key="build.umap").uncheck()
+    for typed in (f"{tmp_path / 'models' / 'e5'}/../../../etc", str(tmp_path / "elsewhere")):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert "is not allowed" in texts(at, "error") and at.session_state["mgviz.build_job"] is None
+    for typed in (str(tmp_path / "models" / "e5"), "org/encoder-a", "org/encoder-b"):
+        at.text_input(key="build.model").set_value(typed)
+        at = press_build(at)
+        assert not at.exception and "is not allowed" not in texts(at, "error"), texts(at, "error")
+        job = at.session_state["mgviz.build_job"]
+        assert job is not None and job.config.model == typed
+        assert job.wait(300) and job.error is None, job.error
+        at.run()
+
+
 # ----------------------------------------------------------------------------------------------- macro / meso / micro
 def test_macro_k_slider_resegments_and_can_be_applied():
     at = open_page("macro")
@@ -283,10 +365,94 @@ def test_macro_k_slider_resegments_and_can_be_applied():
     assert not at.exception
 
 
+class _TaggedEvaluation:
+    """A held-out evaluation whose every number says which model it was made for: NDCG = ``tag``."""
+
+    baselines: dict = {}
+    split_info: dict = {}
+
+    def __init__(self, tag: float):
+        self.tag = tag
+
+    def metrics_for(self, weights, k=10, quick=False):
+        return {"ndcg": self.tag, "recall": self.tag, "coverage": 0.5, "diversity": 0.5, "novelty": 1.0}
+
+    def surface(self, k=10, step=0.1):
+        return pd.DataFrame()
+
+    def auto_weights(self):
+        return {"micro": 1.0}
+
+
+SAVED_TAG = 0.9  #: NDCG of the evaluation saved in the run folder (made for the run's own K = 3)
+
+
+@pytest.fixture
+def run_with_saved_evaluation(monkeypatch, tmp_path):
+    """A copy of the tiny run holding a saved evaluation; an evaluation fitted by the app reports NDCG = K / 100."""
+    import shutil
+
+    import ui.cache
+
+    run = tmp_path / "tiny-evaluated"
+    shutil.copytree(tiny_run_dir(), run)
+    (run / "evaluation").mkdir()
+    (run / "evaluation" / "evaluation.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("MGVIZ_RUN", str(run))
+    monkeypatch.setattr(ui.cache, "load_evaluation", lambda folder: _TaggedEvaluation(SAVED_TAG))
+    fitted = lambda dataset, config, encoder=None, progress=None: _TaggedEvaluation(config.k / 100)  # noqa: E731
+    monkeypatch.setattr(evaljob, "context_factory", lambda: fitted)
+    return run
+
+
+def shown_ndcg(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "NDCG@10")
+
+
+def test_resegmenting_shows_the_evaluation_of_the_resegmented_model(run_with_saved_evaluation):
+    """Applying K = 4 on the Macro page: the held-out metrics are those of the K = 4 model, not the saved K = 3 ones."""
+    at = wait_for_metrics(open_page("recommendations"))
+    assert shown_ndcg(at) == f"{SAVED_TAG:.4f}"  # the run as stored: its saved evaluation
+    at.switch_page("pages/macro.py").run()
+    at.slider(key="w.macro.k").set_value(4).run()
+    next(b for b in at.button if b.label == "Use K = 4 in the model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["mgviz.model"].config.k == 4
+    at.switch_page("pages/recommendations.py").run()
+    at = wait_for_metrics(at)
+    assert shown_ndcg(at) == f"{4 / 100:.4f}", "the metrics are not those of the re-segmented model"
+    held_key, job = at.session_state["mgviz.eval_job"]
+    assert job.config.k == 4 and held_key == at.session_state["mgviz.model_key"]
+
+
+def chart_trace(at: AppTest, key: str, trace: int = 0) -> dict:
+    """A trace of the Plotly chart with widget key ``key``, as the browser receives it."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    return json.loads(chart.proto.spec)["data"][trace]
+
+
+def chart_array(value) -> np.ndarray:
+    """A Plotly array from a figure's JSON (plain lists, or typed arrays as base64 ``bdata``)."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value, dtype=float)
+
+
 def test_meso_views():
     at = open_page("meso")
     assert len(at.get("plotly_chart")) >= 3
+    model = at.session_state["mgviz.model"]
+    share = chart_trace(at, "meso.heat")
+    np.testing.assert_allclose(chart_array(share["z"]), model.segment_category, rtol=1e-5)
     at.segmented_control(key="meso.view").set_value("Lift vs. all users").run()
+    lift = chart_trace(at, "meso.heat")  # each segment's share over the population's share
+    expected = model.segment_category / model.category_mix.mean(axis=0)
+    assert not np.allclose(expected, model.segment_category)
+    np.testing.assert_allclose(chart_array(lift["customdata"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(chart_array(lift["z"]), np.log2(np.maximum(expected, 1e-3)), rtol=1e-5)
+    assert lift["zmid"] == 0 and "the population share" in lift["hovertemplate"]
     at.segmented_control(key="meso.kind").set_value("User").run()
     assert not at.exception
     assert at.selectbox(key="meso.user").value == at.session_state["mgviz.user"]
@@ -326,6 +492,23 @@ def test_slider_moves_change_the_list_and_persist():
     assert at.slider(key="w.weight.micro").value == 0.0
 
 
+def test_what_a_browser_falls_back_to_is_the_stored_weights_not_the_minimum():
+    """A browser that re-creates a slider takes the slider's default. On a loaded machine a new session's
+    first fragment reruns did that, and every weight became 0 and N 5 ("Give at least one level a weight")."""
+    at = open_page("recommendations")
+    run_weights = dict(at.session_state["mgviz.weights"])
+    for level in LEVELS:
+        assert at.slider(key=f"w.weight.{level}").proto.default == [pytest.approx(run_weights[level])]
+    assert at.slider(key="w.n").proto.default == [10]
+    at.slider(key="w.weight.micro").set_value(0.3)
+    at.slider(key="w.n").set_value(20)
+    at.run()
+    at.switch_page("pages/export.py").run()
+    at.switch_page("pages/recommendations.py").run()
+    assert at.slider(key="w.weight.micro").proto.default == [pytest.approx(0.3)]
+    assert at.slider(key="w.n").proto.default == [20]
+
+
 def test_all_zero_weights_warn_instead_of_failing():
     at = open_page("recommendations")
     for level in LEVELS:
@@ -354,7 +537,12 @@ def test_metrics_pin_and_auto_tune():
     assert not at.exception
     weights = at.session_state["mgviz.weights"]
     assert sum(weights.values()) == pytest.approx(1.0, abs=0.06)
-    assert weights != {**pinned, "micro": 0.0} or True  # the tuned weights may equal anything; no error is the point
+    tuned = at.session_state["mgviz.eval_job"][1].auto_weights()  # chosen on the validation split
+    expected = {lv: round(round(tuned.get(lv, 0.0) / 0.05) * 0.05, 2) for lv in LEVELS}  # on the slider grid
+    assert expected != {**pinned, "micro": 0.0}, "the tuned weights equal the ones before: the click is untested"
+    assert weights == pytest.approx(expected)
+    assert {lv: at.slider(key=f"w.weight.{lv}").value for lv in LEVELS} == pytest.approx(expected)
+    assert f"micro {expected['micro'] / sum(expected.values()):.2f}" in texts(at, "caption")  # metrics follow
 
 
 # ----------------------------------------------------------------------------------------------- export
@@ -403,6 +591,57 @@ def test_reasons_name_the_strongest_levels(model):
     recs = explore.user_list(model, 0, {"macro": 0.1, "meso": 0.0, "micro": 0.9, "semantic": 0.0}, 5)
     assert recs["reason"].str.contains(r"\(micro\)").all()
     assert recs["reason"].str.contains("“").all()  # names an item the user had
+
+
+SEMANTIC_ONLY = {"macro": 0.0, "meso": 0.0, "micro": 0.0, "semantic": 1.0}
+
+
+@pytest.fixture(scope="module")
+def titles_and_genres_model():
+    """The tiny data with items described only by title and categories, as in MovieLens."""
+    from helpers_app import csv_bytes, tiny_config, tiny_tables
+
+    from mgviz.io import load_dataset
+    from mgviz.pipeline import build
+
+    tables = tiny_tables()
+    items = tables["items"].drop(columns=["description"])
+    dataset, _ = load_dataset(
+        ("interactions.csv", csv_bytes(tables["interactions"])), ("items.csv", csv_bytes(items)),
+        ("users.csv", csv_bytes(tables["users"])),
+    )  # fmt: skip
+    assert (dataset.items["text"].fillna("") == "").all()
+    return build(dataset, tiny_config(), HashEncoder())
+
+
+def test_semantic_reasons_never_mention_a_description_the_item_lacks(titles_and_genres_model):
+    model = titles_and_genres_model
+    reasons = pd.concat([explore.user_list(model, row, SEMANTIC_ONLY, 10)["reason"] for row in range(10)])
+    assert not reasons.str.contains("description").any(), reasons[reasons.str.contains("description")].tolist()
+    plain = reasons[~reasons.str.contains("mentions")]
+    assert len(plain), "every item named a keyword: the plain phrase was not exercised"
+    assert (plain == "its title and categories are close to your profile (semantic)").all(), plain.unique()
+
+
+def test_semantic_reasons_name_the_description_when_there_is_one(model):
+    reasons = pd.concat([explore.user_list(model, row, SEMANTIC_ONLY, 10)["reason"] for row in range(10)])
+    plain = reasons[~reasons.str.contains("mentions")]
+    assert len(plain) and (plain == "its description is close to your profile (semantic)").all(), plain.unique()
+
+
+def test_an_item_without_any_text_gets_no_semantic_phrase():
+    from helpers_app import csv_bytes, tiny_config, tiny_tables
+
+    from mgviz.io import load_dataset
+    from mgviz.pipeline import build
+
+    log = tiny_tables()["interactions"][["user_id", "item_id", "rating"]]
+    dataset, _ = load_dataset(("log.csv", csv_bytes(log)))  # ids only: no title, description or category
+    model = build(dataset, tiny_config(), HashEncoder())
+    recs = pd.DataFrame({"item_id": [str(model.item_ids[0])], "macro": [0.0], "meso": [0.0], "micro": [0.3],
+                         "semantic": [0.7]})  # fmt: skip
+    (reason,) = explore.reasons(model, 0, recs)
+    assert "(semantic)" not in reason and reason.endswith("(micro)"), reason
 
 
 def test_selection_summary(model):

@@ -20,7 +20,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browserkit import CHROMIUM, CHROMIUM_ARGS, IDLE, ServerError, free_port, start_streamlit, stop  # noqa: E402
+from browserkit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HANG_S,
+    ServerError,
+    describe,
+    free_port,
+    idle,
+    prepare_context,
+    runs_finished,
+    settle,
+    start_streamlit,
+    stop,
+    wait_for_runs,
+    wait_until,
+)
 from helpers_app import csv_bytes, tiny_run_dir, tiny_tables  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -38,8 +53,8 @@ PAGES = {
     "export": "Export",
 }
 WIDTH, HEIGHT = 1500, 1000
-#: How long the held-out evaluation may take on the sample run before its test gives up.
-EVAL_TIMEOUT_S = float(os.environ.get("MGVIZ_EVAL_TIMEOUT", 1200))
+#: Hang guard of the wait for the held-out evaluation on the sample run (it fits two models first).
+EVAL_TIMEOUT_S = float(os.environ.get("MGVIZ_EVAL_TIMEOUT") or max(HANG_S, 1200))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +68,7 @@ def server(tmp_path_factory):
         proc = start_streamlit(run_dir, port, log)
     except ServerError as exc:
         pytest.fail(str(exc))
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, log=log.name)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, run_dir=run_dir, log=log.name)
     stop(proc)
     log.close()
 
@@ -73,25 +88,22 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    pg = context.new_page()
-    pg.set_default_timeout(120_000)
-    yield pg
+    prepare_context(context)
+    yield context.new_page()
     context.close()
 
 
 # ----------------------------------------------------------------------------------------------- helpers
 def open_page(page, server, name: str) -> None:
+    """Load a page (a new Streamlit session) and wait until its first run has drawn it."""
     page.goto(f"{server.url}/{'' if name == 'data' else name}")  # Data is the default page, served at /
-    page.wait_for_selector(IDLE)
     page.get_by_role("heading", name=PAGES[name]).first.wait_for()
-    page.wait_for_selector(IDLE)
+    idle(page)
 
 
 def wait_for_charts(page, at_least: int = 1) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=60_000
-    )
-    page.wait_for_timeout(800)  # let plotly finish its transition
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}")
+    settle(page)  # plotly has finished laying them out
 
 
 def screenshot(page, server, name: str, docs: bool = True) -> Path:
@@ -101,7 +113,7 @@ def screenshot(page, server, name: str, docs: bool = True) -> Path:
         "'[data-testid=stMainBlockContainer]'].map(s => document.querySelector(s)?.scrollHeight || 0))"
     )
     page.set_viewport_size({"width": WIDTH, "height": int(min(max(height + 40, HEIGHT), 8000))})
-    page.wait_for_timeout(1200)
+    settle(page)  # the charts have re-laid themselves out for the new size
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -119,16 +131,6 @@ def assert_no_exception(page) -> None:
 
 def list_text(page) -> str:
     return page.locator(".st-key-recs-table, [data-testid='stTable']").first.inner_text()
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # ----------------------------------------------------------------------------------------------- tests
@@ -149,14 +151,14 @@ def test_moving_a_fusion_slider_changes_the_list(page, server):
     thumb = page.locator(".st-key-w-weight-micro input[type=range]")
     thumb.focus()
     thumb.press("Home")  # micro 0.55 -> 0
-    after = wait_until(lambda: (t := list_text(page)) != before and t, 60, "the list to change")
+    after = wait_until(lambda: (t := list_text(page)) != before and t, "the list to change", page)
     assert after != before
-    page.wait_for_selector(IDLE)
+    idle(page)
     assert_no_exception(page)
     shown = page.locator(".st-key-w-weight-micro [data-testid='stSliderThumbValue']").inner_text().strip()
     assert float(shown) == 0.0
     page.locator(".st-key-w-weight-semantic input[type=range]").press("End")  # semantic -> 1
-    wait_until(lambda: list_text(page) != after, 60, "the list to change again")
+    wait_until(lambda: list_text(page) != after, "the list to change again", page)
     assert_no_exception(page)
 
 
@@ -170,7 +172,7 @@ def test_upload_then_a_bad_upload_keeps_the_app_usable(page, server, tmp_path):
     good.write_bytes(csv_bytes(tables["interactions"]))
     dropzones.nth(0).set_input_files(str(good))
     page.get_by_text("uploaded files (log.csv)").wait_for()
-    page.wait_for_selector(IDLE)
+    idle(page)
     assert_no_exception(page)
     users = page.locator("[data-testid='stMetric']").filter(has_text="Users")
     assert users.locator("[data-testid='stMetricValue']").inner_text().strip() == "90"
@@ -181,16 +183,16 @@ def test_upload_then_a_bad_upload_keeps_the_app_usable(page, server, tmp_path):
     dropzones.nth(0).set_input_files(str(bad))
     error = page.locator("[data-testid='stAlertContentError']").filter(has_text="broken.csv")
     error.wait_for()
-    page.wait_for_selector(IDLE)
+    idle(page)
     assert_no_exception(page)
     assert page.get_by_text("The data loaded before is kept").count() == 1
     # the problem table: its grid component loads lazily, so wait for it rather than count at once
-    page.locator("[data-testid='stDataFrame']").first.wait_for(state="attached", timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(state="attached")
     assert page.locator("[data-testid='stDataFrame']").count() >= 1
     screenshot(page, server, "data-upload-error", docs=False)
     page.locator("[data-testid='stSidebarNav']").get_by_text("Macro · segments").click()
     page.get_by_role("heading", name=PAGES["macro"]).first.wait_for()
-    page.wait_for_selector(IDLE)
+    idle(page)
     assert_no_exception(page)
 
 
@@ -207,9 +209,8 @@ def test_box_selection_on_the_map_summarises_users(page, server):
     for step in range(1, 11):
         page.mouse.move(x0 + step * (x1 - x0) / 10, y0 + step * (y1 - y0) / 10)
     page.mouse.up()
-    summary = page.get_by_text("Selected users:")
-    summary.wait_for(timeout=60_000)
-    page.wait_for_selector(IDLE)
+    page.get_by_text("Selected users:").wait_for()
+    idle(page)
     assert_no_exception(page)
     assert page.get_by_text("Top categories of the selection").count() == 1
     screenshot(page, server, "macro-selection")
@@ -219,47 +220,50 @@ def test_metrics_panel_follows_the_sliders(page, server):
     open_page(page, server, "recommendations")
     metrics = page.locator("[data-testid='stMetric']")
     # the page polls the background evaluation and reruns itself when it is done
-    wait_until(lambda: metrics.count() >= 5, EVAL_TIMEOUT_S, "the held-out evaluation", interval=2)
-    page.wait_for_selector(IDLE)
+    page.locator(".st-key-recs-metrics-for").wait_for(timeout=EVAL_TIMEOUT_S * 1000)  # drawn after the numbers
+    idle(page)
+    assert metrics.count() >= 5, describe(page)
     assert_no_exception(page)
     ndcg = metrics.filter(has_text="NDCG@10").locator("[data-testid='stMetricValue']")
     before = ndcg.inner_text()
+    pinned = runs_finished(page)
     page.get_by_role("button", name="Pin these weights").click()
-    page.wait_for_selector(IDLE)
+    wait_for_runs(page, pinned)
     thumb = page.locator(".st-key-w-weight-micro input[type=range]")
     thumb.focus()
     thumb.press("Home")
-    wait_until(lambda: ndcg.inner_text() != before, 60, "NDCG to follow the slider")
-    wait_until(lambda: "vs. pinned" in metrics.first.inner_text(), 30, "the comparison with the pinned weights")
-    page.wait_for_selector(IDLE)
+    wait_until(lambda: ndcg.inner_text() != before, "NDCG to follow the slider", page)
+    wait_until(lambda: "vs. pinned" in metrics.first.inner_text(), "the comparison with the pinned weights", page)
+    idle(page)
     wait_for_charts(page, 3)
     assert page.get_by_text("NDCG over the weight simplex").count() == 1
     assert_no_exception(page)
     thumb.press("End")
+    tuned = runs_finished(page)
     page.get_by_role("button", name="Auto-tune").click()
-    page.wait_for_selector(IDLE)
+    wait_for_runs(page, tuned)
     page.mouse.move(5, 5)  # no tooltip in the screenshot
-    page.wait_for_timeout(1500)
+    settle(page)
     assert_no_exception(page)
     screenshot(page, server, "recommendations-metrics")
 
 
 # ----------------------------------------------------------------------------------------------- evaluation arriving
-HOLD_S = 15  #: the held server's evaluation waits this long, so it finishes while the page is open
-
-
 @pytest.fixture(scope="module")
 def held_server(tmp_path_factory):
-    """A second server on the tiny run whose background evaluation starts only after ``HOLD_S`` seconds."""
+    """A second server on the tiny run whose background evaluation starts only once the test creates
+    ``release`` – the metrics then arrive while the page is open, however loaded the machine is."""
     from ui.evaljob import HOLD_ENV
 
-    log = open(tmp_path_factory.mktemp("streamlit-held") / "server.log", "w")  # noqa: SIM115
+    folder = tmp_path_factory.mktemp("streamlit-held")
+    log = open(folder / "server.log", "w")  # noqa: SIM115
+    release = folder / "release-the-evaluation"
     port = free_port()
     try:
-        proc = start_streamlit(tiny_run_dir(), port, log, env={HOLD_ENV: str(HOLD_S)})
+        proc = start_streamlit(tiny_run_dir(), port, log, env={HOLD_ENV: str(release)})
     except ServerError as exc:
         pytest.fail(str(exc))
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=False, log=log.name)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=False, log=log.name, release=release)
     stop(proc)
     log.close()
 
@@ -280,24 +284,33 @@ def test_metrics_arrive_in_place_and_no_slider_move_is_lost(page, held_server):
     progress = page.locator("[data-testid='stProgress']")
     assert "Held-out evaluation running in the background" in progress.inner_text()
     assert "Held-out evaluation: running" in sidebar.inner_text()
-    assert metrics.count() == 0
     thumb = page.locator(".st-key-w-weight-micro input[type=range]")
     expected = slider_values(page)["micro"]
     assert expected >= 0.05
-    presses, after, deadline = 0, 0, time.time() + HOLD_S + 180
-    while after < 3:  # back and forth, one step every 0.4 s, until three moves after the metrics showed
-        assert time.time() < deadline, "the metrics never appeared"
+    presses = 0
+
+    def move() -> None:
+        """One step back or forth; returns once the app has finished a run after it."""
+        nonlocal expected, presses
         key = "ArrowLeft" if presses % 2 == 0 else "ArrowRight"
+        since = runs_finished(page)
         thumb.focus()
         thumb.press(key)
         expected = round(expected + (-0.05 if key == "ArrowLeft" else 0.05), 2)
         presses += 1
-        page.wait_for_timeout(400)
+        wait_for_runs(page, since)
+
+    for _ in range(3):  # before: the evaluation is held back
+        move()
+    assert metrics.count() == 0, "the evaluation was not held back"
+    held_server.release.touch()  # during: it runs now, while the moves go on
+    after, deadline = 0, time.time() + HANG_S
+    while after < 3:  # ... until three moves after the metrics showed
+        move()
         after += metrics.count() >= 5
-    page.wait_for_selector(IDLE)
-    page.wait_for_timeout(2 * 2500)  # two poll ticks after the last move must not undo it
-    page.wait_for_selector(IDLE)
-    assert presses > 3, "no move was made while the evaluation was running"
+        assert time.time() < deadline, f"the metrics never appeared; {describe(page)}"
+    since = runs_finished(page)
+    wait_for_runs(page, since, more=2)  # two more poll runs after the last move must not undo it
     values = slider_values(page)
     assert values["micro"] == pytest.approx(expected)
     total = sum(values.values())

@@ -113,3 +113,33 @@ def test_one_encoder_shared_by_threads_never_enters_the_model_twice_at_once(tmp_
     assert fake.overlaps == 0
     assert fake.calls == 4 * 3  # every distinct text encoded once, in batches of two
     assert all(results[i].shape == (6, 8) for i in range(4))
+
+
+# ----------------------------------------------------------------------------------------------- allow-list
+def test_by_default_only_the_bundled_encoder_is_allowed():
+    from mgviz.encoder import EncoderAllowList
+
+    allow = EncoderAllowList.parse([])
+    assert allow.permits(DEFAULT_MODEL) and allow.permits(f"sentence-transformers/{DEFAULT_MODEL}")
+    assert allow.permits("") and allow.permits(None)  # empty means the default
+    for other in ("/etc", "/tmp/model", "../model", "intfloat/multilingual-e5-small", resolve_model(None)):
+        assert not allow.permits(other), other
+
+
+def test_allowed_names_match_exactly_and_folders_contain(tmp_path):
+    from mgviz.encoder import EncoderAllowList
+
+    models = tmp_path / "models"
+    (models / "e5").mkdir(parents=True)
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (models / "escape").symlink_to(outside)
+    allow = EncoderAllowList.parse(["org/model", f" {models} ", ""])
+    assert allow.folders == (models.resolve(),) and "org/model" in allow.names
+    assert allow.permits("org/model") and not allow.permits("org/model2") and not allow.permits("org")
+    assert allow.permits(str(models)) and allow.permits(str(models / "e5")) and allow.permits(f"{models}/e5/")
+    assert not allow.permits(f"{models}/e5/../../secret")  # '..' leaves the folder
+    assert not allow.permits(str(models / "escape"))  # so does a symbolic link
+    assert not allow.permits(f"{models}-evil/e5")  # a sibling whose name starts alike
+    assert not allow.permits("models/e5")  # relative paths depend on the server's folder: names only
+    assert "org/model" in allow.describe() and str(models.resolve()) in allow.describe()

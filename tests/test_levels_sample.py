@@ -56,16 +56,43 @@ def test_keywords_are_real_words_from_the_users_interests(sample_model, sample_d
         assert all(w in corpus.lower() for w in words), (uid, list(words))
 
 
-def test_keywords_lean_to_planted_categories(sample_model, sample_dataset, truth):
-    """The segment labels and keywords name what the segment is about, not noise."""
-    gt = pd.read_csv(SAMPLE / "ground_truth.csv", dtype={"user_id": str})
-    seg_of_user = dict(zip(sample_model.user_ids, sample_model.segments, strict=True))
+def _category_vocabulary() -> dict[str, set[str]]:
+    """Every word the sample generator composes each category's texts from (titles, descriptions,
+    reviews, bios: its nouns, places, people, templates …) – the oracle for what a keyword may be."""
+    import dataclasses
+    import importlib.util
+    import sys
+
+    name = "mgviz_sample_data_generate"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SAMPLE / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is created
+        spec.loader.exec_module(module)
+    gen = sys.modules[name]
+    fields = [f.name for f in dataclasses.fields(gen.Category) if f.name not in ("name", "related")]
+    vocabulary = {}
+    for cat in gen.EN_CATEGORIES:
+        text = " ".join(" ".join([v] if isinstance(v, str) else v) for v in (getattr(cat, f) for f in fields))
+        vocabulary[cat.name] = set(re.findall(r"[a-z][a-z'-]+", text.lower()))
+    return vocabulary
+
+
+def test_keywords_lean_to_planted_categories(sample_model, truth):
+    """A segment's keywords are words of the categories its users were planted to prefer, not noise."""
+    vocabulary = _category_vocabulary()
     for profile in sample_model.profiles:
-        members = [u for u, s in seg_of_user.items() if s == profile.segment]
-        planted = gt.set_index("user_id").loc[members, "preferred_categories"].str.split("|").explode()
-        top_planted = set(planted.value_counts().index[:2])
-        label_cats = {c for c, _ in profile.top_categories[:2]}
-        assert label_cats & top_planted, (profile.label, top_planted)
+        planted = truth.loc[sample_model.segments == profile.segment, "preferred_categories"].str.split("|")
+        top_planted = list(planted.explode().value_counts().index[:2])
+        own = set().union(*(vocabulary[c] for c in top_planted))
+        others = set().union(*(v for c, v in vocabulary.items() if c not in top_planted))
+        keywords = [k for k, _ in profile.keywords[:8]]
+        assert len(keywords) == 8, (profile.label, keywords)
+        where = (profile.label, top_planted, keywords)
+        assert all(k in own for k in keywords[:2]), where  # the two in the label
+        assert sum(k in own for k in keywords) >= 6, where
+        assert sum(k in own and k not in others for k in keywords) >= 3, where  # words only those categories use
+        assert not any(k in others and k not in own for k in keywords), where  # no word of another category only
 
 
 def test_segment_profiles_are_complete(sample_model):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -102,9 +105,29 @@ def test_user_map_highlights_one_user(model):
     assert model.user_ids[5] in fig.layout.annotations[0].text
 
 
-def test_segment_colours_are_stable():
-    assert plots.segment_color(0) == plots.segment_color(0)
-    assert plots.segment_color(0) != plots.segment_color(1)
+def test_a_segment_has_one_colour_on_every_chart(model):
+    """The map's trace and the size bar of a segment share its colour."""
+    fig_map = plots.user_map(model.umap_xy, model.segments, model.segment_labels, model.user_ids)
+    sizes = [p.size for p in model.profiles]
+    fig_sizes = plots.segment_sizes(model.segment_labels, sizes)
+    for s, trace in enumerate(fig_map.data):
+        assert trace.name.startswith(f"{s}:")
+        assert trace.marker.color == fig_sizes.data[0].marker.color[s] == plots.segment_color(s)
+
+
+def test_segment_colours_are_distinct_for_every_k_the_app_offers():
+    colours = [plots.segment_color(s).lower() for s in range(30)]  # the Data page allows K up to 30
+    assert len(set(colours)) == 30
+    assert all(re.fullmatch(r"#[0-9a-f]{6}|rgb\(\d+, \d+, \d+\)", c) for c in colours), colours
+
+
+def test_segment_colours_are_the_same_in_another_process():
+    """A fixed palette, not one that depends on hashing or a random state: the report and the app agree."""
+    code = "from mgviz import plots; print('|'.join(plots.segment_color(s) for s in range(30)))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root)
+    assert out.stdout.strip().split("|") == [plots.segment_color(s) for s in range(30)]
 
 
 def test_k_quality_marks_current_k(model):

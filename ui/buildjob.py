@@ -26,7 +26,7 @@ class BuildJob(BackgroundJob):
     ----------
     dataset, config, encoder :
         What :func:`mgviz.pipeline.build` takes.
-    token : str
+    key : ui.cache.ModelKey
         Identifies the model the build will make (data and settings): the pages' cache key.
     source : str
         Human description of the data ("uploaded files (log.csv)").
@@ -36,9 +36,9 @@ class BuildJob(BackgroundJob):
 
     thread_name = "mgviz-build"
 
-    def __init__(self, dataset, config, encoder, token: str, source: str, builder: Callable | None = None):
+    def __init__(self, dataset, config, encoder, key, source: str, builder: Callable | None = None):
         self.dataset, self.config, self.encoder = dataset, config, encoder
-        self.token, self.source = token, source
+        self.key, self.source = key, source
         self.builder = builder or build
         self.stage, self.done, self.total = "starting", 0, 1
         self.finished_stages: list[str] = []

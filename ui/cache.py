@@ -1,13 +1,15 @@
 """Cached loaders and derived results, each bounded by ``max_entries``.
 
-Heavy things are cached per model *token* (a string naming the data and the
-settings it was built with), never per weights: a slider move only fuses and
-ranks. Arguments starting with ``_`` are not hashed by Streamlit; the token
-before them identifies them.
+Heavy things are cached per model *key* (a :class:`ModelKey`: where the model came
+from, the settings it was built with, the K it was re-segmented to), never per
+weights: a slider move only fuses and ranks. Arguments starting with ``_`` are not
+hashed by Streamlit; the key before them identifies them. Keys are compared and
+hashed field by field and never parsed back from a string.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -31,22 +33,84 @@ DEFAULT_RUN = ROOT / "runs" / "sample"
 SAMPLE_DATA = ROOT / "sample_data"
 
 
+#: Environment variable naming the run the app opens on.
+RUN_ENV = "MGVIZ_RUN"
+
+
 def default_run_dir() -> Path:
-    return Path(os.environ.get("MGVIZ_RUN", DEFAULT_RUN))
+    return Path(os.environ.get(RUN_ENV, DEFAULT_RUN))
 
 
-def run_token(run_dir: Path) -> str:
-    """Token of a run directory: its path and the time its manifest was written."""
-    manifest = Path(run_dir) / "manifest.json"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    return f"run:{Path(run_dir).resolve()}:{stamp}"
+def is_bundled_sample(run_dir: Path) -> bool:
+    """Whether ``run_dir`` is the bundled sample run (``make sample-run``), not one ``MGVIZ_RUN`` names."""
+    return Path(run_dir).resolve() == DEFAULT_RUN.resolve()
+
+
+def run_label(run_dir: Path) -> str:
+    """What the sidebar calls a run opened from disk: "sample run (sample)" or "run mine (MGVIZ_RUN)"."""
+    return (
+        f"sample run ({Path(run_dir).name})" if is_bundled_sample(run_dir) else f"run {Path(run_dir).name} ({RUN_ENV})"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelKey:
+    """What identifies the model a page shows: the key of every per-model cache.
+
+    A model opened from a run folder is named by the folder and its manifest's modification
+    time (a rebuilt run gets a new key); a model built in the app by its data and a digest of
+    its settings; a model re-segmented on the Macro page by the key it came from and its new K.
+
+    Parameters
+    ----------
+    run_dir : str, optional
+        Resolved folder of a run opened from disk.
+    mtime_ns : int
+        Modification time of that run's ``manifest.json`` (0 when it has none).
+    data : str or ModelKey, optional
+        The data a model was built from in the app: the digest of an upload, or the key of
+        the open model whose data was rebuilt.
+    settings : str, optional
+        Digest of the build settings (``BuildConfig.to_dict()``).
+    k : int, optional
+        K the model was re-segmented to (``None``: the segments it was built with).
+    """
+
+    run_dir: str | None = None
+    mtime_ns: int = 0
+    data: str | ModelKey | None = None
+    settings: str | None = None
+    k: int | None = None
+
+    @classmethod
+    def for_run(cls, run_dir: Path) -> ModelKey:
+        manifest = Path(run_dir) / "manifest.json"
+        stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
+        return cls(run_dir=str(Path(run_dir).resolve()), mtime_ns=stamp)
+
+    @classmethod
+    def for_build(cls, data: str | ModelKey, settings: dict) -> ModelKey:
+        return cls(data=data, settings=explore.digest(settings))
+
+    def resegmented(self, k: int) -> ModelKey:
+        """The key of this model with its segments replaced by those for ``k``."""
+        return dataclasses.replace(self, k=int(k))
+
+    @property
+    def stored_run(self) -> Path | None:
+        """The run folder holding exactly this model (``None`` for a build or a re-segmentation)."""
+        return Path(self.run_dir) if self.run_dir is not None and self.k is None else None
+
+
+def run_key(run_dir: Path) -> ModelKey:
+    """Key of the model stored in ``run_dir``."""
+    return ModelKey.for_run(run_dir)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Opening the run…")
-def open_run(run_dir: str, token: str):
-    """The model stored in ``run_dir`` (``token`` changes when the run is rebuilt)."""
-    del token
-    return load_run(run_dir)
+def open_run(key: ModelKey):
+    """The model stored in ``key.run_dir`` (the key changes when the run is rebuilt)."""
+    return load_run(key.stored_run)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the text encoder…")
@@ -65,37 +129,41 @@ def read_upload(file_id: str, name: str, _data: bytes) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the files…")
-def load_upload(token: str, _files: dict, mapping: dict, max_bytes: int):
-    """``load_dataset`` on uploaded files (role -> (name, bytes)) with the chosen columns."""
-    del token
+def load_upload(upload_key: str, _files: dict, mapping: dict, max_bytes: int):
+    """``load_dataset`` on uploaded files (role -> (name, bytes)) with the chosen columns.
+
+    ``upload_key`` is a digest of the uploads' ids and names and of the mapping.
+    """
+    del upload_key
     kwargs = {key: value for key, value in mapping.items() if value}
     return load_dataset(_files["interactions"], _files.get("items"), _files.get("users"), max_bytes=max_bytes, **kwargs)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def data_summary(token: str, _dataset) -> dict:
-    del token
+def data_summary(key: ModelKey | str, _dataset) -> dict:
+    """Counts and distributions of the data of ``key`` (a model's key, or an upload's digest)."""
+    del key
     return explore.data_summary(_dataset)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Counting words for segment profiles…")
-def term_stats(token: str, _model) -> explore.TermStats:
-    del token
+def term_stats(key: ModelKey, _model) -> explore.TermStats:
+    del key
     return explore.term_stats(_model)
 
 
 @st.cache_resource(max_entries=24, show_spinner="Re-segmenting users…")
-def segmentation(token: str, k: int, _model) -> explore.Segmentation:
+def segmentation(key: ModelKey, k: int, _model) -> explore.Segmentation:
     """Segments for ``k`` (the model's own for its K, otherwise K-means on the stored vectors)."""
     if k == len(_model.profiles):
         return explore.current_segmentation(_model)
-    return explore.resegment(_model, k, term_stats(token, _model))
+    return explore.resegment(_model, k, term_stats(key, _model))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def category_time(token: str, _model) -> pd.DataFrame:
+def category_time(key: ModelKey, _model) -> pd.DataFrame:
     """Category shares per month (per quarter beyond 3 years, per year beyond 10)."""
-    del token
+    del key
     ts = _model.dataset.interactions["timestamp"]
     years = (ts.max() - ts.min()) / (365.25 * 86400) if len(ts) else 0
     freq = "MS" if years <= 3 else "QS" if years <= 10 else "YS"
@@ -103,24 +171,24 @@ def category_time(token: str, _model) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def top_categories(token: str, _model) -> list[list[str]]:
-    del token
+def top_categories(key: ModelKey, _model) -> list[list[str]]:
+    del key
     return _model.top_categories(3)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def report_html(token: str, _model) -> str:
-    del token
+def report_html(key: ModelKey, _model) -> str:
+    del key
     return segment_report_html(_model)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def profiles(token: str, _model) -> pd.DataFrame:
-    del token
+def profiles(key: ModelKey, _model) -> pd.DataFrame:
+    del key
     return profiles_frame(_model)
 
 
-def eval_job(token: str, model) -> EvalJob:
+def eval_job(key: ModelKey, model) -> EvalJob:
     """This session's background evaluation of ``model`` (see :func:`shared_eval_job`).
 
     The session keeps the job it got in its own state: the shared cache holds only two jobs, so
@@ -128,21 +196,22 @@ def eval_job(token: str, model) -> EvalJob:
     and start its evaluation again from scratch (a new thread each time, the old one still running).
     """
     held = st.session_state.get(state.EVAL_JOB)
-    if held is not None and held[0] == token:
+    if held is not None and held[0] == key:
         return held[1]
-    job = shared_eval_job(token, model)
-    st.session_state[state.EVAL_JOB] = (token, job)
+    job = shared_eval_job(key, model)
+    st.session_state[state.EVAL_JOB] = (key, job)
     return job
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def shared_eval_job(token: str, _model) -> EvalJob:
-    """The background held-out evaluation of the model's data and settings (started once per token).
+def shared_eval_job(key: ModelKey, _model) -> EvalJob:
+    """The background held-out evaluation of the model's data and settings (started once per key).
 
     A run built with ``mgviz build --evaluate`` (as ``make run`` builds the sample) carries its
-    evaluation: it is loaded instead of refitting, so the metrics panel is ready at once.
+    evaluation: it is loaded instead of refitting, so the metrics panel is ready at once – but only
+    while the model is that run as stored; a re-segmented copy is evaluated with its own K.
     """
-    saved = _saved_evaluation_dir(token)
+    saved = saved_evaluation_dir(key)
     factory = None
     if saved is not None:
 
@@ -152,9 +221,7 @@ def shared_eval_job(token: str, _model) -> EvalJob:
     return EvalJob(_model.dataset, _model.config, encoder_for(_model.config.model), factory=factory).start()
 
 
-def _saved_evaluation_dir(token: str) -> Path | None:
-    """The run folder behind a ``run:`` token, when it holds a saved evaluation."""
-    if not token.startswith("run:"):
-        return None
-    folder = Path(token[len("run:") :].rsplit(":", 1)[0])
-    return folder if has_evaluation(folder) else None
+def saved_evaluation_dir(key: ModelKey) -> Path | None:
+    """The run folder holding exactly the model of ``key``, when it also holds a saved evaluation."""
+    folder = key.stored_run
+    return folder if folder is not None and has_evaluation(folder) else None

@@ -28,9 +28,10 @@ PANEL_METRICS = (
     ("novelty", "Novelty"),
 )
 _ALIASES = {"diversity": ("diversity", "ild_category", "ild_embedding")}
-#: Seconds an evaluation waits before it starts. Only the browser tests set it: they need the
-#: metrics to arrive while the page is open, and the tiny test data is evaluated in a second or two.
-HOLD_ENV = "MGVIZ_EVAL_HOLD_S"
+#: A file an evaluation waits for before it starts. Only the browser tests set it: they need the
+#: metrics to arrive while the page is open – at a moment they choose, however loaded the machine is –
+#: and the tiny test data is evaluated in a second or two.
+HOLD_ENV = "MGVIZ_EVAL_RELEASE_FILE"
 #: Roughly how many stage steps an evaluation reports: two fast builds (about nine stages each),
 #: then the baselines and the weight surface. Only used to draw a progress bar.
 EXPECTED_STEPS = 20
@@ -114,10 +115,11 @@ class EvalJob(BackgroundJob):
         self.stage, self.done, self.total = stage, done, max(total, 1)
 
     def _work(self) -> None:
-        hold = float(os.environ.get(HOLD_ENV) or 0)
-        if hold > 0:  # tests of the page while an evaluation runs (see HOLD_ENV)
+        release = os.environ.get(HOLD_ENV)
+        if release:  # tests of the page while an evaluation runs (see HOLD_ENV)
             self._progress("held back before starting", 0, 1)
-            time.sleep(hold)
+            while not os.path.exists(release):
+                time.sleep(0.1)
         ctx = self.factory(self.dataset, self.config, encoder=self.encoder, progress=self._progress)
         self._progress("baselines", 0, 1)
         self.baselines = {name: dict(m) for name, m in ctx.baselines.items()}

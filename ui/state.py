@@ -17,10 +17,10 @@ from mgviz.schema import LEVELS
 
 # ---- the model every page shows
 MODEL = "mgviz.model"  #: InterestModel
-MODEL_TOKEN = "mgviz.model_token"  #: str identifying the model (cache key)
+MODEL_KEY = "mgviz.model_key"  #: ui.cache.ModelKey of the model (the key of every per-model cache)
 MODEL_SOURCE = "mgviz.model_source"  #: human description ("sample run …", "built from upload …")
 MODEL_ERROR = "mgviz.model_error"  #: message when the default run could not be opened
-EVAL_JOB = "mgviz.eval_job"  #: (model token, EvalJob) of the held-out evaluation this session follows
+EVAL_JOB = "mgviz.eval_job"  #: (model key, EvalJob) of the held-out evaluation this session follows
 
 # ---- data loaded on the Data page (may not be modelled yet)
 DATA = "mgviz.data"  #: Dataset
@@ -42,7 +42,7 @@ MACRO_K = "mgviz.macro_k"  #: K shown on the Macro page
 
 DEFAULTS: dict[str, Any] = {
     MODEL: None,
-    MODEL_TOKEN: None,
+    MODEL_KEY: None,
     MODEL_SOURCE: "",
     MODEL_ERROR: None,
     EVAL_JOB: None,
@@ -69,10 +69,11 @@ def init() -> None:
             st.session_state[key] = dict(value) if isinstance(value, dict) else value
 
 
-def set_model(model, token: str, source: str) -> None:
-    """Make ``model`` the one every page shows; resets what depends on the previous model."""
+def set_model(model, key, source: str) -> None:
+    """Make ``model`` the one every page shows (``key``: its ``ui.cache.ModelKey``); resets what depends on the
+    previous model."""
     st.session_state[MODEL] = model
-    st.session_state[MODEL_TOKEN] = token
+    st.session_state[MODEL_KEY] = key
     st.session_state[MODEL_SOURCE] = source
     st.session_state[MODEL_ERROR] = None
     st.session_state[WEIGHTS] = normalised_weights(model.config.weights)

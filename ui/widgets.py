@@ -19,30 +19,42 @@ POLL_SECONDS = 2
 
 
 def ensure_model() -> None:
-    """Open the default run (the bundled sample) when the session has no model yet."""
+    """Open the default run (the bundled sample, or the run ``MGVIZ_RUN`` names) when the session has no model yet."""
     if st.session_state.get(state.MODEL) is not None or st.session_state.get(state.MODEL_ERROR):
         return
     run_dir = cache.default_run_dir()
+    key = cache.run_key(run_dir)
     try:
-        model = cache.open_run(str(run_dir), cache.run_token(run_dir))
+        model = cache.open_run(key)
     except RunError as exc:
         st.session_state[state.MODEL_ERROR] = str(exc)
         return
-    state.set_model(model, cache.run_token(run_dir), f"sample run ({run_dir.name})")
+    state.set_model(model, key, cache.run_label(run_dir))
 
 
 def require_model():
-    """The current model and its token, or a pointer to the Data page and a stop."""
+    """The current model and its :class:`ui.cache.ModelKey`, or a pointer to the Data page and a stop."""
     model = st.session_state.get(state.MODEL)
     if model is None:
         problem = st.session_state.get(state.MODEL_ERROR)
-        st.info(
-            "No model is open yet. Load data and build one on the **Data** page"
-            + (f" (the sample run could not be opened: {problem}; `make sample-run` builds it)." if problem else ".")
-        )
+        text = "No model is open yet. Load data and build one on the **Data** page."
+        if problem:
+            run_dir = cache.default_run_dir()
+            text += f" The {cache.run_label(run_dir)} could not be opened: {problem}. {missing_run_advice(run_dir)}"
+        st.info(text)
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
         st.stop()
-    return model, st.session_state[state.MODEL_TOKEN]
+    return model, st.session_state[state.MODEL_KEY]
+
+
+def missing_run_advice(run_dir) -> str:
+    """How to get the default run when it is missing or damaged (one sentence)."""
+    if cache.is_bundled_sample(run_dir):
+        return "`make sample-run` builds the sample run."
+    return (
+        f"{cache.RUN_ENV} names it; build it with `mgviz build … --out {run_dir}`, or unset {cache.RUN_ENV} "
+        "to open the bundled sample (`make sample-run` builds it)."
+    )
 
 
 def sidebar_summary() -> None:
@@ -68,7 +80,7 @@ def apply_finished_build() -> None:
         return
     job.applied = True
     if job.model is not None:
-        state.set_model(job.model, job.token, f"{job.source}, built with K={job.config.k}")
+        state.set_model(job.model, job.key, f"{job.source}, built with K={job.config.k}")
         text = f"Model built in {job.seconds:.0f} s: {len(job.model.profiles)} segments. Every page now shows it."
         st.session_state[state.BUILD_MESSAGE] = ("success", text)
         st.toast(text, icon=":material/check:")  # seen on whatever page the analyst is
@@ -112,7 +124,7 @@ def start_evaluation() -> None:
     model = st.session_state.get(state.MODEL)
     if model is None:
         return
-    job = cache.eval_job(st.session_state[state.MODEL_TOKEN], model)
+    job = cache.eval_job(st.session_state[state.MODEL_KEY], model)
     with st.sidebar:
         (_evaluation_caption if job.finished else _evaluation_caption_polling)(job)
 
@@ -156,7 +168,7 @@ def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:
         options = [current]
     if current not in options:
         options = [current, *options]
-    counts = _interaction_counts(st.session_state[state.MODEL_TOKEN], model)
+    counts = _interaction_counts(st.session_state[state.MODEL_KEY], model)
     index = pd.Index(ids)
 
     def fmt(user: str) -> str:
@@ -169,8 +181,8 @@ def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _interaction_counts(token: str, _model) -> dict:
-    del token
+def _interaction_counts(key, _model) -> dict:
+    del key
     return _model.dataset.interactions["user_id"].value_counts().to_dict()
 
 

@@ -4,7 +4,8 @@ Typical use (levels fit on ``train`` only)::
 
     train_df, test_df = split(ds.interactions, "temporal", 0.2)
     train, test = ds.matrix(train_df), ds.matrix(test_df)
-    lists = top_n(fuse(level_scores, weights), 20, exclude=train)
+    rows = np.flatnonzero(np.diff(test.indptr) > 0)             # evaluated users
+    lists = top_n(fuse(model.scores(rows), weights), 20, exclude=train[rows])
     ranking_metrics(lists, test, ks=(10, 20))
 """
 

@@ -147,8 +147,8 @@ def weight_surface(
 
     Parameters
     ----------
-    level_scores : dict of str to ndarray, shape (n_users, n_items)
-        Per-level normalised scores, fit on training data only.
+    level_scores : dict of str to ndarray, shape (n_evaluated_users, n_items)
+        Per-level normalised scores of the evaluated users (``model.scores(rows)``), fit on training data only.
     exclude : sparse matrix or None
         Items never recommended (the training interactions).
     target : sparse matrix, shape (n_users, n_items)

@@ -43,8 +43,9 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="JSON file of build settings (flags given here override it)")
     p.add_argument(
         "--weights",
-        default="auto",
-        help="fusion weights: 'auto' (chosen on a validation split) or e.g. macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
+        default=None,
+        help="fusion weights: 'auto' (chosen on a validation split; the default unless --config sets weights) or "
+        "e.g. macro=0.2,meso=0.2,micro=0.4,semantic=0.2",
     )
     p.add_argument("--fusion", dest="fusion_strategy", default=None, choices=list(STRATEGIES),
                    help="fusion strategy (default weighted)")  # fmt: skip
@@ -173,13 +174,22 @@ def _config(args, weights):
             if given is None or name == "weights":
                 continue
             values[name] = given if isinstance(given, bool) or name == "fusion_strategy" else parse_setting(name, given)
-        if weights != "auto":
+        if weights not in ("auto", None):
             values["weights"] = weights
         elif "weights" not in values:
             values["weights"] = dict(DEFAULT_WEIGHTS)
         return BuildConfig.from_dict(values)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+def _config_sets_weights(args) -> bool:
+    if not getattr(args, "config", None):
+        return False
+    try:
+        return "weights" in json.loads(Path(args.config).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False  # _config reports the unreadable file
 
 
 def _weights(spec):
@@ -194,7 +204,7 @@ def cmd_build(args) -> int:
     from mgviz.pipeline import build
     from mgviz.runs import save_run
 
-    weights = _weights(args.weights)
+    weights = _weights(args.weights) if args.weights else ("auto" if not _config_sets_weights(args) else None)
     dataset = _load(args)
     config = _config(args, weights)
     encoder = Encoder(config.model, cache_dir=args.cache_dir)
@@ -254,7 +264,7 @@ def cmd_recommend(args) -> int:
 
     if args.n < 1:
         raise CliError(f"--n {args.n}: the list needs at least 1 item")
-    model = load_run(args.run)
+    model = load_run(args.run, interactions=False)  # lists need the levels and the seen matrix only
     weights = _weights(args.weights) if args.weights else model.config.weights
     if weights == "auto":
         weights = model.config.weights
@@ -283,9 +293,10 @@ def cmd_export(args) -> int:
 def cmd_evaluate(args) -> int:
     from mgviz.evaluation.report import run_evaluation
 
-    weights = _weights(args.weights)
+    weights = _weights(args.weights) if args.weights else ("auto" if not _config_sets_weights(args) else None)
     dataset = _load(args)
-    config = _config(args, weights if weights != "auto" else "auto")
+    config = _config(args, weights)
+    weights = config.weights if weights is None else weights
     try:
         ks = sorted({int(k) for k in args.ks.split(",") if k.strip()})
     except ValueError:

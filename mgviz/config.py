@@ -55,7 +55,9 @@ SETTINGS: dict[str, Setting] = {
     "factors": Setting("int", "ALS latent factors.", low=1, high=1024),
     "regularization": Setting("float", "ALS L2 regularisation.", low=0.0),
     "iterations": Setting("int", "ALS iterations.", low=1, high=500),
-    "alpha": Setting("float", "ALS confidence scale (1 + alpha × weight).", low=0.0, low_open=True),
+    "alpha": Setting(
+        "float", "ALS confidence scale (confidence = alpha × interaction weight).", low=0.0, low_open=True
+    ),
     "half_life_days": Setting(
         "float",
         "Recency half-life of interaction weights in days (empty: no decay).",

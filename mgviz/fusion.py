@@ -55,18 +55,13 @@ def parse_weights(spec: str | dict | None) -> dict[str, float] | str:
 def normalise_per_user(scores: np.ndarray, out: str | None = None) -> np.ndarray:
     """Min-max scale each row to [0, 1] (constant rows become 0). Returns float32.
 
-    ``out="inplace"`` reuses ``scores``' memory when it is already a float32 array.
+    ``out="inplace"`` reuses ``scores``' memory when it is already a float32 array. The levels
+    normalise with the same function (:func:`mgviz.levels.base.normalise_rows`).
     """
-    if out == "inplace" and isinstance(scores, np.ndarray) and scores.dtype == np.float32:
-        result = scores
-    else:
-        result = np.array(scores, dtype=np.float32, copy=True)
-    lo = result.min(axis=1, keepdims=True)
-    span = result.max(axis=1, keepdims=True) - lo
-    span[span <= 0] = 1.0
-    result -= lo
-    result /= span
-    return result
+    from mgviz.levels.base import normalise_rows
+
+    inplace = out == "inplace" and isinstance(scores, np.ndarray) and scores.dtype == np.float32
+    return normalise_rows(scores if inplace else np.array(scores, dtype=np.float32, copy=True))
 
 
 PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright

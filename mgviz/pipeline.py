@@ -312,8 +312,8 @@ def _segments(b: _Build):
     ds, cfg = b.dataset, b.config
     als = b.micro.part("als")
     demo = macro.demographic_block(ds.users, ds.demographic_cols)
-    blocks = macro.interest_blocks(b.profile, b.mix, als.user_side if als is not None and b.weighted.nnz else None,
-                                   demo)  # fmt: skip
+    # the ALS block whenever the micro level has ALS (zeros without history), so fold-in builds the same vector
+    blocks = macro.interest_blocks(b.profile, b.mix, als.user_side if als is not None else None, demo)
     vectors = macro.user_vectors(blocks, cfg.block_weights)
     k = min(cfg.k, len(ds.users))
     if k < cfg.k:

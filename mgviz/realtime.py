@@ -4,7 +4,8 @@ When a user does something new, every level folds their history in from its own 
 (:meth:`mgviz.levels.base.Level.fold_in`): category mix, ALS factors (the closed-form
 implicit-ALS solve with item factors fixed), the EASE / item-kNN history row, profile
 embedding, user vector and segment membership. Every other user's rows, and every level's
-item side, stay exactly as they were. Keywords and segment labels refresh on the next build.
+item side, stay exactly as they were. Keywords, segment labels and the user's own-text vector (a
+new review's words) refresh on the next build.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from mgviz.levels.base import set_row
 from mgviz.pipeline import InterestModel
 
 
@@ -64,11 +65,6 @@ def update_user(model: InterestModel, user_id, events: pd.DataFrame) -> Interest
         levels=levels,
         user_vectors=vectors,
         segments=segments,
-        seen=_replace_row(model.seen, u, evidence.seen),
-        weighted=_replace_row(model.weighted, u, evidence.weighted),
+        seen=set_row(model.seen, u, evidence.seen),
+        weighted=set_row(model.weighted, u, evidence.weighted),
     )
-
-
-def _replace_row(m: sp.csr_matrix, row: int, value: sp.csr_matrix) -> sp.csr_matrix:
-    parts = [m[:row], sp.csr_matrix(value, dtype=m.dtype), m[row + 1 :]]
-    return sp.vstack([p for p in parts if p.shape[0]], format="csr")

@@ -88,3 +88,38 @@ def test_cli_takes_every_setting_and_refuses_bad_ones(tmp_path, capsys, sample_p
                  "--config", str(tmp_path / "settings.json")])  # fmt: skip
     assert code == 2 and "unknown build setting 'ease_lambda'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_weights_in_a_config_file_are_used_not_retuned(tmp_path, capsys, sample_paths):
+    import json as _json
+
+    from mgviz.cli import main
+
+    settings = {"k": 3, "umap": False, "k_range": [], "iterations": 3, "factors": 8,
+                "weights": {"macro": 0.0, "meso": 0.5, "micro": 0.5, "semantic": 0.0}}  # fmt: skip
+    (tmp_path / "settings.json").write_text(_json.dumps(settings))
+    code = main(["build", "--interactions", str(sample_paths["interactions"]), "--out", str(tmp_path / "r"),
+                 "--config", str(tmp_path / "settings.json"), "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    manifest = _json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["config"]["weights"] == settings["weights"] and manifest["config"]["k"] == 3
+
+
+def test_als_fold_in_is_implicits_own_user_equation():
+    """Folding a user in solves implicit's user equation exactly: with the item factors the fit
+    ended with, it lands next to the fitted user factors even for small (decayed) weights."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from mgviz.levels.micro import als_fold_in, fit_als
+
+    rng = np.random.default_rng(0)
+    m = sp.random(300, 120, density=0.08, format="csr", random_state=1, dtype=np.float32)
+    m.data = rng.uniform(0.01, 0.2, m.nnz).astype(np.float32)
+    uf, vf = fit_als(m, factors=8, regularization=0.05, iterations=30, alpha=10.0, seed=0)
+    errors = []
+    for u in range(0, 300, 7):
+        if m[u].nnz:
+            x = als_fold_in(m[u].toarray().ravel(), vf, 10.0, 0.05)
+            errors.append(np.linalg.norm(x - uf[u]) / max(np.linalg.norm(uf[u]), 1e-9))
+    assert np.median(errors) < 0.05, np.median(errors)

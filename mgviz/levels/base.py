@@ -154,6 +154,8 @@ class Level:
         for block in iter_blocks(rows, self.n_items):
             scores = self.score(block)
             top = top_n(scores, k, exclude=None if exclude is None else exclude[block])
+            if top.shape[1] < k:  # fewer items than k: pad like a user who has seen almost everything
+                top = np.hstack([top, np.full((len(top), k - top.shape[1]), -1, dtype=top.dtype)])
             ids.append(top)
             vals.append(np.where(top >= 0, np.take_along_axis(scores, np.maximum(top, 0), axis=1), np.nan))
         if not ids:
@@ -169,7 +171,7 @@ class Level:
         """A copy whose user ``row`` is ``state``; every other row and the item side are shared."""
         new = self.copy()
         for key in self.user_arrays:
-            setattr(new, key, _set_row(getattr(self, key), row, state[key]))
+            setattr(new, key, set_row(getattr(self, key), row, state[key]))
         return new
 
     def copy(self) -> Level:
@@ -255,7 +257,7 @@ def _as_block(value):
     return np.atleast_2d(np.asarray(value))
 
 
-def _set_row(array, row: int, value):
+def set_row(array, row: int, value):
     if sp.issparse(array):
         array = sp.csr_matrix(array)
         value = sp.csr_matrix(value, dtype=array.dtype)

@@ -147,7 +147,7 @@ class MesoLevel(FactorLevel):
     def fit(cls, mix, popularity, item_cats, weighted, smoothing: float = 1.0, name="meso"):
         raw = np.asarray((weighted @ item_cats).todense(), dtype=np.float64)
         prior, scale = mix_prior(raw)
-        p_i_c = item_given_category(popularity, item_cats).toarray().astype(np.float32)
+        p_i_c = item_given_category(popularity, item_cats)  # sparse: items × categories can be wide
         return cls(name, item_cats.shape[0], {"scale": scale, "smoothing": smoothing}, user_side=mix,
                    item_side=p_i_c, item_categories=sp.csr_matrix(item_cats), prior=prior.astype(np.float32))  # fmt: skip
 
@@ -156,6 +156,8 @@ class MesoLevel(FactorLevel):
         return self.user_side
 
     def fold_in(self, evidence) -> dict:
+        """The user's mix from their weighted history; an empty history gives the population prior
+        (the build's cold-start forest is not kept in the run: nothing is pickled)."""
         raw = np.asarray((evidence.weighted @ self.item_categories).todense(), dtype=np.float64)
         mix = smooth_mix(raw, self.prior, self.params["scale"], self.params["smoothing"])[0]
         evidence.derived["mix"] = mix

@@ -33,7 +33,8 @@ def fit_als(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Implicit-feedback ALS on ``weighted`` (users × items). Returns (user_factors, item_factors).
 
-    Confidence is ``1 + alpha * weight`` (Hu, Koren & Volinsky). ``callback(iteration,
+    Confidence is ``alpha * weight`` as implicit defines it (Hu, Koren & Volinsky's C = 1 + α·r,
+    with the 1 folded into implicit's equations). ``callback(iteration,
     elapsed, loss)`` is called after each iteration, as implicit does.
     """
     from implicit.cpu.als import AlternatingLeastSquares
@@ -80,14 +81,15 @@ class ALSLevel(FactorLevel):
 
 
 def als_fold_in(weighted_row: np.ndarray, item_factors: np.ndarray, alpha: float, reg: float) -> np.ndarray:
-    """x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ YᵀC_u p_u with C_u = 1 + α·w (Hu, Koren & Volinsky)."""
+    """x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ YᵀC_u p_u with C_u = α·w – implicit's own user equation
+    (``implicit.cpu.als.user_linear_equation``), solved exactly instead of by its 3 CG steps."""
     y = item_factors.astype(np.float64)
     nz = np.flatnonzero(weighted_row)
     if len(nz) == 0:
         return np.zeros(y.shape[1], np.float32)
     conf = alpha * weighted_row[nz]
-    a = y.T @ y + (y[nz].T * conf) @ y[nz] + reg * np.eye(y.shape[1])
-    b = (y[nz].T * (1.0 + conf)).sum(axis=1)
+    a = y.T @ y + (y[nz].T * (conf - 1.0)) @ y[nz] + reg * np.eye(y.shape[1])
+    b = (y[nz].T * conf).sum(axis=1)
     return np.linalg.solve(a, b).astype(np.float32)
 
 
@@ -215,6 +217,8 @@ class BlendLevel(Level):
         n = 0
         while (folder / f"part{n}" / "state.json").is_file():
             n += 1
+        if n == 0:
+            raise ValueError(f"{folder}: the blend has no part0/ folder")
         self.parts = [Level.load(folder / f"part{j}") for j in range(n)]
 
 

@@ -82,7 +82,10 @@ def apply_finished_build() -> None:
     if job.model is not None:
         state.set_model(job.model, job.key, f"{job.source}, built with K={job.config.k}")
         text = f"Model built in {job.seconds:.0f} s: {len(job.model.profiles)} segments. Every page now shows it."
-        st.session_state[state.BUILD_MESSAGE] = ("success", text)
+        notes = getattr(job.model, "notes", [])
+        if notes:  # what the build changed because of the data (K lowered, …), as the CLI warns
+            text += " Note: " + "; ".join(notes) + "."
+        st.session_state[state.BUILD_MESSAGE] = ("warning" if notes else "success", text)
         st.toast(text, icon=":material/check:")  # seen on whatever page the analyst is
     elif job.cancelled:
         st.session_state[state.BUILD_MESSAGE] = ("info", "The build was cancelled; the open model stays.")
@@ -96,7 +99,8 @@ def show_build_message() -> None:
     message = st.session_state.pop(state.BUILD_MESSAGE, None)
     if message:
         kind, text = message
-        icon = {"success": ":material/check:", "info": ":material/info:", "error": ":material/error:"}[kind]
+        icon = {"success": ":material/check:", "info": ":material/info:", "error": ":material/error:",
+                "warning": ":material/warning:"}[kind]  # fmt: skip
         getattr(st, kind)(text, icon=icon)
 
 

@@ -73,8 +73,10 @@ def targets(results: dict) -> list[str]:
     add("re-fusion of all MovieLens users", runs.get(("ml-100k", "warm"), {}).get("refusion_all_users_ms"), 100, "ms")
     ev = runs.get(("ml-100k", "warm+eval"), {})
     add("evaluating all MovieLens users, one weight setting", ev.get("eval_one_weight_accuracy_ms"), 200, "ms")
-    # fused NDCG@10 of the design with users × items score arrays (mgviz-run/1), same protocol
-    for data, before in (("ml-100k", 0.2042), ("ml-1m", 0.145)):
+    # fused NDCG@10 of the design with users × items score arrays (mgviz-run/1), same protocol: ML-100k
+    # re-measured on this machine with that code (0.204111, the same as the level design to 6 digits;
+    # the README once said 0.2042); ML-1M as the "Real-size logs" issue reports it (≈ 0.145)
+    for data, before in (("ml-100k", 0.2041), ("ml-1m", 0.145)):
         fused = runs.get((data, "warm+eval"), {}).get("results", {}).get("fused (auto)", {}).get("ndcg@10")
         if fused is not None:
             ok = "met" if fused >= before else "**not met**"

@@ -753,21 +753,3 @@ def test_a_bad_setting_in_the_form_is_an_error_box_and_no_build():
     at.run()
     assert not at.exception
     assert "block_weights" in texts(at, "error") and at.session_state["mgviz.build_job"] is None
-
-
-def test_a_build_that_lowered_k_says_so_in_the_app():
-    """The pipeline's notes (here: K lowered – two of the three users have the same history, and with
-    EASE alone the same interest vector) reach the analyst as a warning box."""
-    log = b"user_id,item_id\nu1,a\nu2,a\nu3,b\nu3,c\n"
-    at = to_upload_mode(open_page("data"))
-    at = upload(at, "interactions", "tiny.csv", log)
-    at.number_input(key="build.k").set_value(3)
-    at.selectbox(key="build.micro_model").set_value("ease")
-    next(b for b in at.button if b.label == "Build model").click()
-    at.run()
-    job = at.session_state["mgviz.build_job"]
-    assert job is not None and job.wait(300) and job.error is None, job and job.error
-    at.run()
-    assert not at.exception
-    warning = texts(at, "warning")
-    assert "Note:" in warning and "K = " in warning, warning

@@ -205,17 +205,24 @@ def _npy(run_dir: Path, name: str, shape0: int | None = None) -> np.ndarray:
 
 
 def _parquet(run_dir: Path, name: str, columns=()) -> pd.DataFrame:
+    return _arrow_table(run_dir, name, columns).to_pandas()
+
+
+def _arrow_table(run_dir: Path, name: str, columns=()):
+    """``name.parquet`` as an Arrow table; ``RunError`` when it is missing, damaged or lacks ``columns``."""
+    import pyarrow.parquet as pq
+
     path = run_dir / f"{name}.parquet"
     try:
-        frame = pd.read_parquet(path)
+        table = pq.read_table(path)
     except FileNotFoundError:
         raise RunError(f"{run_dir}: artefact {path.name} is missing") from None
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise RunError(f"{run_dir}: artefact {path.name} is corrupt ({type(exc).__name__}: {exc})") from None
-    missing = [c for c in columns if c not in frame.columns]
+    missing = [c for c in columns if c not in table.column_names]
     if missing:
         raise RunError(f"{run_dir}: artefact {path.name} lacks column(s) {', '.join(missing)}")
-    return frame
+    return table
 
 
 def _profiles(run_dir: Path) -> list[SegmentProfile]:
@@ -321,18 +328,8 @@ def _interactions(run_dir: Path, user_ids: pd.Series, item_ids: pd.Series) -> pd
     10M-row table is checked in well under a second)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    path = run_dir / "interactions.parquet"
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise RunError(f"{run_dir}: artefact {path.name} is missing") from None
-    except Exception as exc:  # pyarrow raises several types for damaged files
-        raise RunError(f"{run_dir}: artefact {path.name} is corrupt ({type(exc).__name__}: {exc})") from None
-    missing = [c for c in INTERACTION_COLS if c not in table.column_names]
-    if missing:
-        raise RunError(f"{run_dir}: artefact {path.name} lacks column(s) {', '.join(missing)}")
+    table = _arrow_table(run_dir, "interactions", INTERACTION_COLS)
     bad = {}
     for col, known in (("user_id", user_ids), ("item_id", item_ids)):
         values = pc.cast(table.column(col), pa.string())

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,17 @@ def _load(args):
     return dataset
 
 
+def _given_settings(args) -> set[str]:
+    """Settings the user set (a flag or ``--config FILE``): ``auto`` does not tune them."""
+    given = {name for name in SETTINGS if getattr(args, name, None) is not None}
+    if getattr(args, "config", None):
+        try:
+            given |= set(json.loads(Path(args.config).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass  # _config has reported it already
+    return given
+
+
 def _config(args, weights):
     """The build settings: defaults, then ``--config FILE``, then each flag given; all checked at once."""
     values: dict = {}
@@ -212,12 +224,17 @@ def cmd_build(args) -> int:
     if weights == "auto":
         from mgviz.evaluation.auto import auto_weights
 
-        config.weights, info = auto_weights(dataset, config, encoder, progress=progress)
+        chosen, info = auto_weights(dataset, config, encoder, progress=progress, fixed=_given_settings(args))
+        config = replace(config, weights=chosen, **info.get("params", {}))
         if "fallback" in info:
             print(f"warning: {args.interactions}: {info['fallback']}", file=sys.stderr)
         elif not args.quiet:
             print(f"auto weights: {info['summary']}", file=sys.stderr)
     model = build(dataset, config, encoder, progress=progress)
+    if weights == "auto":
+        from mgviz.evaluation.report import tuning_record
+
+        model.tuning = tuning_record(info)
     for note in model.notes:
         print(f"warning: {args.interactions}: {note}", file=sys.stderr)
     inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from mgviz.encoder import DEFAULT_MODEL
 
-LEVEL_NAMES = ("macro", "meso", "micro", "semantic")
+LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time")
 BLOCKS = ("text", "categories", "als", "demographics")
 TEXT_GRANULARITIES = ("document", "sentence", "word")
 ITEM_TEXT_FIELDS = ("title", "categories", "text")
@@ -21,7 +21,7 @@ MICRO_MODELS = ("als", "ease", "als+ease", "knn", "als+knn")
 SEMANTIC_MODELS = ("cosine", "learned")
 STRATEGIES = ("weighted", "product")
 
-DEFAULT_WEIGHTS = {"macro": 0.15, "meso": 0.15, "micro": 0.55, "semantic": 0.15}
+DEFAULT_WEIGHTS = {"macro": 0.1, "meso": 0.1, "micro": 0.4, "semantic": 0.1, "time": 0.3}
 DEFAULT_BLOCK_WEIGHTS = {"text": 1.0, "categories": 1.0, "als": 0.5, "demographics": 0.2}
 DEFAULT_ALPHA = {"document": 0.5, "sentence": 0.3, "word": 0.2}
 
@@ -71,6 +71,22 @@ SETTINGS: dict[str, Setting] = {
         choices=MICRO_MODELS,
     ),  # fmt: skip
     "ease_l2": Setting("float", "L2 penalty λ of EASE.", low=0.0, low_open=True),
+    "time_recent": Setting("int", "Time level: how many of each user's latest items count.", low=1, high=50),
+    "time_half_life": Setting(
+        "float",
+        "Time level: recency half-life in items (the latest counts 1, this many back 0.5).",
+        low=0.0,
+        low_open=True,
+    ),  # fmt: skip
+    "time_next_share": Setting(
+        "float", "Time level: share of 'what followed these items' (the rest: their neighbours).", low=0.0, high=1.0
+    ),  # fmt: skip
+    "time_trend_share": Setting(
+        "float", "Time level: share of what is rising in the log's last period.", low=0.0, high=1.0
+    ),  # fmt: skip
+    "tune_levels": Setting(
+        "bool", "With auto weights: choose EASE λ, ALS, half-life and the time level on validation first."
+    ),  # fmt: skip
     "ease_max_items": Setting(
         "int",
         "Largest catalogue EASE is used for (its items × items inverse); above, sparse item-kNN.",
@@ -185,6 +201,11 @@ class BuildConfig:
     semantic_model: str = "cosine"
     ease_l2: float = 500.0
     ease_max_items: int = 4096
+    time_recent: int = 10
+    time_half_life: float = 3.0
+    time_next_share: float = 0.3
+    time_trend_share: float = 0.0
+    tune_levels: bool = True
     block_weights: dict = field(default_factory=lambda: dict(DEFAULT_BLOCK_WEIGHTS))
     item_text_fields: list = field(default_factory=lambda: list(ITEM_TEXT_FIELDS))
     use_user_text: bool = True
@@ -201,6 +222,8 @@ class BuildConfig:
             check_setting(f.name, getattr(self, f.name))
         if sum(self.weights.values()) <= 0:
             _fail("weights", self.weights, "at least one level needs a weight > 0")
+        if self.time_next_share + self.time_trend_share > 1.0 + 1e-9:
+            _fail("time_trend_share", self.time_trend_share, "time_next_share + time_trend_share must be <= 1")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -31,7 +31,14 @@ LEVEL_PHRASES = {
     "semantic_plain": "its description is close to your profile (semantic)",
     # items without a description (MovieLens: titles and genres only) – say what was compared
     "semantic_fields": "its {fields} {verb} close to your profile (semantic)",
+    "time": "it goes with “{recent}”, {when} (time)",
+    "time_plain": "it goes with what you chose most recently (time)",
 }
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def digest(*parts) -> str:
@@ -270,12 +277,29 @@ class _ReasonContext:
             return LEVEL_PHRASES["meso"].format(category=best)
         if level == "macro":
             return LEVEL_PHRASES["macro"].format(segment=self.segment)
+        if level == "time":
+            return self._time_phrase(i)
         if level == "micro":
             similar = self._most_similar_seen(i)
             return LEVEL_PHRASES["micro"].format(similar=similar) if similar else LEVEL_PHRASES["micro_plain"]
         text = self.texts.iat[i]
         hit = next((kw for kw in self.keywords if kw.lower() in text), None)
         return LEVEL_PHRASES["semantic"].format(keyword=hit) if hit else self._semantic_plain(i)
+
+    def _time_phrase(self, i: int) -> str:
+        level = self.model.levels.get("time")
+        j = level.because(self.row, i) if level is not None else None
+        if j is None:
+            return LEVEL_PHRASES["time_plain"]
+        idx, ranks, days = level.history(self.row)
+        at = int(np.flatnonzero(idx == j)[0])
+        title = str(self.model.dataset.items["title"].iat[j] or self.model.item_ids[j])
+        if level.params.get("ordered_by") == "row order":
+            when = "your latest choice" if ranks[at] == 1 else f"your {_ordinal(int(ranks[at]))} latest choice"
+        else:
+            date = pd.Timestamp(float(days[at]) * 86400.0, unit="s").strftime("%Y-%m-%d")
+            when = f"your latest choice ({date})" if ranks[at] == 1 else f"which you chose on {date}"
+        return LEVEL_PHRASES["time"].format(recent=title, when=when)
 
     def _semantic_plain(self, i: int) -> str | None:
         """What the encoder compared for item ``i``: its description when it has one, else its title and

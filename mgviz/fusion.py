@@ -64,6 +64,9 @@ def normalise_per_user(scores: np.ndarray, out: str | None = None) -> np.ndarray
     return normalise_rows(scores if inplace else np.array(scores, dtype=np.float32, copy=True))
 
 
+#: Scores held at once by :func:`recommend` over all levels (4M float32 = 16 MB).
+FUSION_CELLS = 4_000_000
+
 PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
 
 
@@ -154,7 +157,10 @@ def recommend(levels, weights, seen, user_ids, item_ids, n=10, rows=None, strate
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows, dtype=np.int64)
     total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
     frames = []
-    for block in iter_blocks(row_idx, n_items):
+    # the block holds every weighted level's scores at once: the same memory whatever their number
+    active = max(1, sum(1 for name in levels if weights.get(name, 0.0) > 0))
+    cells = max(n_items, FUSION_CELLS // active)
+    for block in iter_blocks(row_idx, n_items, cells):
         parts = {name: lv.score(block) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
         fused = fuse(parts, weights, strategy=strategy)
         top = top_n(fused, n, exclude=seen[block])

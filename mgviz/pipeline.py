@@ -22,6 +22,7 @@ from mgviz.config import DEFAULT_WEIGHTS, BuildConfig, ConfigError  # noqa: F401
 from mgviz.encoder import Encoder
 from mgviz.fusion import recommend as fused_recommend
 from mgviz.levels import macro, meso, micro, semantic, textvec
+from mgviz.levels import time as time_level
 from mgviz.levels.base import Level, UserEvidence
 from mgviz.levels.common import item_text, l2_normalise, user_text, weight_reference, weighted_matrix
 from mgviz.limits import check_model_size
@@ -31,8 +32,8 @@ from mgviz.text import count_matrix
 Progress = Callable[[str, int, int], None]
 
 #: The named build steps, in order (the progress callback and ``timings`` use these names).
-STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "keywords", "semantic",
-         "segments", "K quality", "UMAP")  # fmt: skip
+STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "time", "keywords",
+         "semantic", "segments", "K quality", "UMAP")  # fmt: skip
 
 
 @dataclass
@@ -78,6 +79,8 @@ class InterestModel:
     timings: dict = field(default_factory=dict)
     #: What the build changed or skipped because of the data, in words (shown as warnings).
     notes: list = field(default_factory=list)
+    #: How ``auto`` chose the weights and level settings (:func:`mgviz.evaluation.report.tuning_record`).
+    tuning: dict | None = None
 
     # ------------------------------------------------------------- level state, by its usual name
     @property
@@ -162,11 +165,28 @@ class InterestModel:
             w_row = (w_row + add).tocsr()
             seen_row = (w_row > 0).astype(np.float32).tocsr()
         demo = None if self.demographics is None else self.demographics[row]
-        return UserEvidence(w_row, seen_row, self.user_text_embeddings[row], demo)
+        return UserEvidence(w_row, seen_row, self.user_text_embeddings[row], demo, recent=self._recent(row, extra))
+
+    def _recent(self, row: int, extra: pd.DataFrame | None):
+        """User ``row``'s items in time order (oldest first) with their days, ``extra`` after them."""
+        level = self.levels.get("time")
+        if level is None:
+            return None
+        idx, _, days = level.history(row)
+        idx, days = idx[::-1], days[::-1]
+        if extra is not None and len(extra):
+            _, i = self.dataset.codes(extra)
+            t = extra["timestamp"].to_numpy(np.float64) if "timestamp" in extra else np.full(len(i), np.nan)
+            now = float(days.max()) if len(days) else 0.0
+            t_days = np.where(np.isfinite(t), t / 86400.0, now)
+            order = np.argsort(t_days, kind="stable")
+            idx = np.r_[idx, np.asarray(i)[order]].astype(np.int64)
+            days = np.r_[days, t_days[order]].astype(np.float32)
+        return idx, days
 
     def fold_in(self, evidence: UserEvidence) -> dict[str, dict]:
         """Every level's user-side row for ``evidence``, from the levels' own state (no refit)."""
-        order = [lv for lv in ("meso", "micro", "semantic", "macro") if lv in self.levels]
+        order = [lv for lv in ("meso", "micro", "time", "semantic", "macro") if lv in self.levels]
         return {name: self.levels[name].fold_in(evidence) for name in order}
 
 
@@ -294,6 +314,30 @@ def _micro(b: _Build):
     b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb)
 
 
+def _time(b: _Build):
+    ds, cfg = b.dataset, b.config
+    item_part = b.micro.part("item_item")
+    if item_part is not None:
+        neighbours = item_part.weights  # the micro level's EASE / item-kNN weights, shared
+    else:
+        neighbours = (
+            micro.knn_item_weights(b.seen) if b.seen.nnz else sp.csr_matrix((len(ds.items),) * 2, dtype=np.float32)
+        )
+    u, i = ds.codes()
+    times = ds.interactions["timestamp"].to_numpy(np.float64)
+    if not ds.has_time:
+        times = np.arange(len(times), dtype=np.float64)
+        b.notes.append("the log has no timestamps: the time level takes each user's rows in file order as time order")
+    b.out["time"] = time_level.TimeLevel.fit(u, i, times, len(ds.users), len(ds.items), neighbours,
+                                             params=time_params(cfg), ordered_by="timestamp" if ds.has_time else "row order")  # fmt: skip
+
+
+def time_params(config: BuildConfig) -> dict:
+    """The time level's parameters from a build config."""
+    return {"recent_items": config.time_recent, "half_life": config.time_half_life,
+            "next_share": config.time_next_share, "trend_share": config.time_trend_share}  # fmt: skip
+
+
 def _keywords(b: _Build):
     term_counts = b.text.term_counts(b.weighted)
     consumed = semantic.consumption_embedding(b.weighted, b.item_emb)
@@ -375,7 +419,7 @@ def build(
     steps = _Steps(progress)
     b = _Build(dataset, config, encoder, steps)
     plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),
-            ("categories", _categories), ("cold start", _cold_start), ("ALS", _micro), ("keywords", _keywords),
+            ("categories", _categories), ("cold start", _cold_start), ("ALS", _micro), ("time", _time), ("keywords", _keywords),
             ("semantic", _semantic), ("segments", _segments)]  # fmt: skip
     if config.k_range:
         plan.append(("K quality", _k_quality))
@@ -384,7 +428,7 @@ def build(
     for name, step in plan:
         steps.run(name, step, b)
     o = b.out
-    levels = {"macro": o["macro"], "meso": o["meso"], "micro": o["micro"], "semantic": o["semantic"]}
+    levels = {lv: o[lv] for lv in LEVELS if lv in o}
     return InterestModel(
         dataset=dataset,
         config=config,
@@ -397,7 +441,7 @@ def build(
         segments=o["segments"],
         profiles=o["profiles"],
         keywords=o["keywords"],
-        levels={lv: levels[lv] for lv in LEVELS},
+        levels=levels,
         seen=o["seen"],
         weighted=o["weighted"],
         text=o["text"],

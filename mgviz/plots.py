@@ -20,13 +20,14 @@ from plotly.subplots import make_subplots
 from mgviz.schema import LEVELS
 
 #: One colour per level, used wherever levels appear (contribution bars, legends).
-LEVEL_COLORS = {"macro": "#4C78A8", "meso": "#F58518", "micro": "#54A24B", "semantic": "#B279A2"}
+LEVEL_COLORS = {"macro": "#4C78A8", "meso": "#F58518", "micro": "#54A24B", "semantic": "#B279A2", "time": "#72B7B2"}
 #: Human names of the levels.
 LEVEL_NAMES = {
     "macro": "macro (segment)",
     "meso": "meso (categories)",
     "micro": "micro (ALS)",
     "semantic": "semantic (text)",
+    "time": "time (recent)",
 }
 _PALETTE = qualitative.T10 + qualitative.Pastel + qualitative.Dark24
 _FONT = {"family": "Inter, 'Source Sans Pro', Arial, sans-serif", "size": 13}
@@ -542,7 +543,7 @@ def weight_ternary(
     axes: Sequence[str],
     current: dict[str, float] | None = None,
     metric: str = "ndcg",
-    fixed: tuple[str, float] | None = None,
+    fixed: tuple[str, float] | dict[str, float] | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Ternary plot of a metric over three levels' weights (the surface points given), current weights marked.
@@ -556,8 +557,8 @@ def weight_ternary(
         Levels on the a, b and c axes.
     current : dict, optional
         Current weights; marked with a star (re-normalised over ``axes``).
-    fixed : (level, value), optional
-        The fourth level's weight the surface was sliced at, named in the title.
+    fixed : (level, value) or dict of level to value, optional
+        The other levels' weights the surface was sliced at, named in the title.
     """
     a, b, c = axes
     if surface is None or surface.empty:
@@ -580,8 +581,9 @@ def weight_ternary(
         data.append(_ternary_marker(current, axes, "current weights", "star", 22, "#E45756", "current weights"))
     if title is None:
         title = f"{name}@10 over the weights of {a}, {b}, {c}"
-        if fixed is not None:
-            title += f" ({fixed[0]} = {fixed[1]:.1f})"
+        if fixed:
+            held = dict([fixed]) if isinstance(fixed, tuple) else dict(fixed)
+            title += " (" + ", ".join(f"{lv} = {v:.1f}" for lv, v in held.items()) + ")"
     layout = {
         # inner ticks only: the 0 and 1 labels of two axes would print on top of each other at each corner
         "ternary": {"sum": 1, "aaxis": {"title": {"text": a}, "tickformat": ".1f", "tickvals": _INNER_TICKS},

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from mgviz.levels.base import Level, load_array
 from mgviz.levels.macro import SegmentProfile
 from mgviz.pipeline import BuildConfig, InterestModel, TextState
-from mgviz.schema import INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
+from mgviz.schema import CORE_LEVELS, INTERACTION_COLS, ITEM_COLS, LEVELS, USER_COLS, Dataset
 
 FORMAT = "mgviz-run/2"
 #: Run formats this mgviz can no longer open (their level state was users × items score arrays).
@@ -149,6 +149,7 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "cold_start_quality": model.cold_start_quality,
         "timings": model.timings,
         "notes": model.notes,
+        "tuning": model.tuning,
         "weight_ref": model.weight_ref,
         "levels": [lv for lv in LEVELS if lv in model.levels],
         "level_models": {name: level.describe() for name, level in model.levels.items()},
@@ -282,7 +283,7 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
     user_text = np.zeros((n_users, arrays["item_embeddings"].shape[1]), np.float32)
     user_text[wrote] = text_rows
     levels = {lv: _level(run_dir, lv, n_users, n_items) for lv in manifest["levels"]}
-    missing = [lv for lv in LEVELS if lv not in levels]
+    missing = [lv for lv in CORE_LEVELS if lv not in levels]
     if missing:
         raise RunError(f"{run_dir}: manifest.json lists no {', '.join(missing)} level")
     vocab = _parquet(run_dir / "text", "vocabulary", ("term",))["term"].astype(str).to_numpy()
@@ -307,7 +308,7 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         segments=segments,
         profiles=profiles,
         keywords=_parquet(run_dir, "keywords"),
-        levels={lv: levels[lv] for lv in LEVELS},
+        levels={lv: levels[lv] for lv in LEVELS if lv in levels},
         text=text,
         weight_ref=dict(manifest.get("weight_ref") or {"max_rating": 1.0, "t_max": 0.0}),
         demographics=_npy(run_dir, "demographics", n_users) if demo_path.exists() else None,
@@ -317,6 +318,7 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         cold_start_quality=manifest.get("cold_start_quality"),
         timings=manifest.get("timings", {}),
         notes=[str(n) for n in manifest.get("notes", [])],
+        tuning=manifest.get("tuning") if isinstance(manifest.get("tuning"), dict) else None,
         user_text_embeddings=user_text,
         **sparse,
         **arrays,

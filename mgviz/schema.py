@@ -30,7 +30,9 @@ INTERACTION_COLS = ("user_id", "item_id", "rating", "timestamp", "text")
 ITEM_COLS = ("item_id", "title", "text", "categories")
 USER_COLS = ("user_id", "text")
 
-LEVELS = ("macro", "meso", "micro", "semantic")
+LEVELS = ("macro", "meso", "micro", "semantic", "time")
+#: The levels every run has (a run built before the time level has only these).
+CORE_LEVELS = ("macro", "meso", "micro", "semantic")
 
 
 @dataclass

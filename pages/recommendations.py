@@ -26,6 +26,11 @@ BROWSER_PAINT_SECONDS = 0.05
 N_KEY = state.widget_key("n")
 
 
+def model_levels(model) -> list[str]:
+    """The run's levels in the usual order (a run built before the time level has four)."""
+    return [lv for lv in LEVELS if lv in model.levels]
+
+
 def slider_key(level: str) -> str:
     return state.widget_key(f"weight.{level}")
 
@@ -124,12 +129,12 @@ def weight_controls(model, job) -> tuple[dict[str, float], int]:
     # whenever it re-creates a slider. On a loaded machine a new session's first fragment reruns did, and
     # every weight jumped to 0 and N to 5 (docs/reliability.md). A value set through session state
     # (Reset, Auto-tune) still takes precedence.
-    for level in LEVELS:
+    for level in model_levels(model):
         st.slider(plots.LEVEL_NAMES[level], 0.0, 1.0, value=_snap(stored.get(level, 0.0)), step=STEP,
                   key=slider_key(level))  # fmt: skip
     list_n = int(st.session_state.get(state.LIST_N) or 10)
     n = st.slider("List length N", 5, 50, value=list_n, step=1, key=N_KEY)
-    weights = {level: float(st.session_state[slider_key(level)]) for level in LEVELS}
+    weights = {level: float(st.session_state[slider_key(level)]) for level in model_levels(model)}
     st.session_state[state.WEIGHTS] = weights
     st.session_state[state.LIST_N] = int(n)
     total = sum(weights.values())
@@ -207,23 +212,34 @@ def surface_panel(job, weights: dict[str, float]) -> None:
     st.subheader("NDCG over the weight simplex")
     surface = job.surface
     left, right = st.columns([1, 3])
+    levels = [lv for lv in LEVELS if lv in surface.columns]
+    total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
+    by_weight = sorted(levels, key=lambda lv: -weights.get(lv, 0.0))
     with left:
-        fixed = st.selectbox("Level held fixed", LEVELS, index=LEVELS.index("semantic"), key="recs.fixed",
-                             help="The chart shows the other three levels; this one stays at its current share.")  # fmt: skip
-        total = sum(weights.values())
-        share = weights[fixed] / total
-        grid = float(np.clip(round(share * 10) / 10, 0.0, 0.9))
+        axes = st.multiselect("Levels on the chart", levels, default=sorted(by_weight[:3], key=levels.index),
+                              max_selections=3, key="recs.axes",
+                              help="Three levels; the others stay at their current share (on the 0.1 grid).")  # fmt: skip
+        if len(axes) != 3:
+            st.caption("Pick three levels to see the chart.")
+            return
+        fixed = {lv: float(np.clip(round(weights.get(lv, 0.0) / total * 10) / 10, 0.0, 1.0))
+                 for lv in levels if lv not in axes}  # fmt: skip
+        while sum(fixed.values()) > 0.9 + 1e-9:  # leave the chart's three levels some room
+            biggest = max(fixed, key=fixed.get)
+            fixed[biggest] = round(fixed[biggest] - 0.1, 1)
         best = surface.loc[surface["ndcg"].idxmax()]
         st.caption(
-            f"{fixed} is at {share:.0%} now; the chart shows the grid slice at {grid:.1f}. "
-            "Best anywhere on the grid: "
-            + ", ".join(f"{lv} {best[lv]:.1f}" for lv in LEVELS)
+            "Held at: "
+            + ", ".join(f"{lv} {v:.1f} (now {weights.get(lv, 0.0) / total:.0%})" for lv, v in fixed.items())
+            + ". Best anywhere on the grid: "
+            + ", ".join(f"{lv} {best[lv]:.1f}" for lv in levels)
             + f" (NDCG@10 {best['ndcg']:.4f}). Scored on the test split – for exploring, not for choosing."
         )
     with right:
-        part = surface[np.isclose(surface[fixed], grid)]
-        axes = [lv for lv in LEVELS if lv != fixed]
-        fig = plots.weight_ternary(part, axes, current=weights, metric="ndcg", fixed=(fixed, grid))
+        keep = np.ones(len(surface), dtype=bool)
+        for lv, v in fixed.items():
+            keep &= np.isclose(surface[lv], v)
+        fig = plots.weight_ternary(surface[keep], axes, current=weights, metric="ndcg", fixed=fixed)
         st.plotly_chart(fig, key="recs.surface")
 
 

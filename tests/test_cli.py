@@ -11,7 +11,7 @@ import pytest
 
 from mgviz.cli import main
 
-LEVEL_COLS = ["macro", "meso", "micro", "semantic"]
+LEVEL_COLS = ["macro", "meso", "micro", "semantic", "time"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_build_writes_a_reproducible_run(run_dir):
     assert manifest["versions"]["implicit"] and manifest["versions"]["scikit-learn"]
     assert set(manifest["inputs"]) == {"interactions", "items", "users"}
     assert all(len(v["sha256"]) == 64 for v in manifest["inputs"].values())
-    assert manifest["config"]["weights"] == {"macro": 0.2, "meso": 0.2, "micro": 0.4, "semantic": 0.2}
+    assert manifest["config"]["weights"] == {"macro": 0.2, "meso": 0.2, "micro": 0.4, "semantic": 0.2, "time": 0.0}
     assert not list(run_dir.parent.glob(".run.*")), "no temporary folder left behind"
 
 

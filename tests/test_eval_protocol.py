@@ -73,7 +73,8 @@ def test_metrics_for_weights_and_baselines(small, encoder):
     # personalised methods beat most-popular on this data with planted interests
     assert base["ease"]["ndcg@10"] > base["popular"]["ndcg@10"]
     surface = ctx.surface(step=0.25)
-    assert len(surface) == 35 and set(surface.columns) == {"macro", "meso", "micro", "semantic", "ndcg"}
+    # 5 levels at step 1/4: C(4 + 4, 4) = 70 weight vectors
+    assert len(surface) == 70 and set(surface.columns) == {"macro", "meso", "micro", "semantic", "time", "ndcg"}
     seg = ctx.per_segment(ctx.auto_weights())
     assert len(seg) == 4 and seg["n_users"].sum() == len(ctx.rows)
 
@@ -86,7 +87,7 @@ def test_evaluate_command_prints_json(tmp_path, small, capsys):
     assert main(["evaluate", "--interactions", str(path), "--segments", "4", "--json", "--quiet", "--k", "5,10"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["split"]["method"] == "temporal" and out["seed"] == 0
-    assert set(out["weights"]) == {"macro", "meso", "micro", "semantic"}
+    assert set(out["weights"]) == {"macro", "meso", "micro", "semantic", "time"}
     assert abs(sum(out["weights"].values()) - 1) < 1e-6
     assert "ease" in out["methods"] and "fused (auto)" in out["methods"]
     assert "ndcg@5" in out["methods"]["ease"]

@@ -11,7 +11,7 @@ from mgviz.fusion import fuse, normalise_per_user, parse_weights, top_n
 
 def test_parse_weights():
     assert parse_weights("auto") == "auto"
-    assert parse_weights("micro=1") == {"macro": 0.0, "meso": 0.0, "micro": 1.0, "semantic": 0.0}
+    assert parse_weights("micro=1") == {"macro": 0.0, "meso": 0.0, "micro": 1.0, "semantic": 0.0, "time": 0.0}
     assert parse_weights("macro=0.3, meso=0.4,micro=0.3")["meso"] == 0.4
     for bad, msg in [("micro=x", "not a number"), ("taste=1", "unknown level"), ("micro", "level=number"),
                      ("micro=0", "at least one"), ("micro=-1", ">= 0"), ("micro=nan", ">= 0")]:  # fmt: skip

@@ -112,7 +112,7 @@ def test_fused_lists_exclude_seen_items_and_explain_themselves(sample_model):
     rows = sample_model.dataset.user_index().get_indexer(recs["user_id"])
     cols = sample_model.dataset.item_index().get_indexer(recs["item_id"])
     assert np.asarray(seen[rows, cols]).ravel().sum() == 0
-    contrib = recs[["macro", "meso", "micro", "semantic"]].sum(axis=1)
+    contrib = recs[list(sample_model.levels)].sum(axis=1)
     np.testing.assert_allclose(contrib, recs["score"], atol=1e-4)
     assert (recs.groupby("user_id")["score"].diff().dropna() <= 1e-9).all()
 

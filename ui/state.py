@@ -95,8 +95,8 @@ def default_user(model) -> str | None:
 
 
 def normalised_weights(weights: dict | None) -> dict[str, float]:
-    """All four levels present, rounded to the slider step."""
-    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    """Every level present (a level the weights do not name gets 0), rounded to the slider step."""
+    weights = dict(weights) if weights else dict(DEFAULT_WEIGHTS)
     return {level: round(float(weights.get(level, 0.0)), 2) for level in LEVELS}
 
 

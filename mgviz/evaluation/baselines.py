@@ -77,12 +77,15 @@ def item_knn(train: sp.spmatrix, k: int = 100, shrink: float = 10.0) -> Level:
                          weights=sim.astype(np.float32))  # fmt: skip
 
 
-def baseline_levels(train: sp.spmatrix) -> dict[str, Level]:
-    """The baselines shown beside the fused list (EASE only where its items × items inverse fits)."""
+def baseline_levels(train: sp.spmatrix, tuned: dict | None = None) -> dict[str, Level]:
+    """The baselines shown beside the fused list (EASE only where its items × items inverse fits),
+    with the settings ``tuned`` on validation (``{"ease": {"l2": …}, "itemknn": {"neighbours": …}}``)."""
+    tuned = tuned or {}
     out = {"popular": most_popular(train)}
     if train.shape[1] <= EASE_MAX_ITEMS:
-        out["ease"] = ease(train)
-    out["itemknn"] = item_knn(train)
+        out["ease"] = ease(train, **tuned.get("ease", {}))
+    knn = tuned.get("itemknn", {})
+    out["itemknn"] = item_knn(train, k=knn.get("neighbours", 100))
     return out
 
 

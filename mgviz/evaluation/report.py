@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from mgviz.encoder import Encoder
 from mgviz.evaluation.baselines import baseline_levels
+from mgviz.evaluation.level_tuning import tune_levels
 from mgviz.evaluation.metrics import (
     beyond_accuracy,
     by_group,
@@ -68,7 +69,7 @@ MIN_TUNING_USERS = 10
 
 
 def tune_on_validation(
-    train: Dataset, config: BuildConfig, encoder: Encoder, k: int = 10, step: float = 0.1, progress=None
+    train: Dataset, config: BuildConfig, encoder: Encoder, k: int = 10, step: float = 0.1, progress=None, fixed=()
 ) -> dict:
     """Choose fusion weights on a validation split carved from ``train`` only.
 
@@ -84,6 +85,10 @@ def tune_on_validation(
         return _untuned(config, validation, f"mgviz needs at least {MIN_TUNING_USERS} users with 2 or more "
                         f"interactions to tune weights (this log has {n_ok}) – using the default weights")  # fmt: skip
     fit_ds = train.with_interactions(fit_df)
+    levels_info = None
+    if config.tune_levels:
+        levels_info = tune_levels(fit_ds, val_df, config, progress=progress, fixed=fixed)
+        config = replace(config, **levels_info["params"])
     model = build(fit_ds, _fast_config(config), encoder, progress=progress)
     exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
     rows, n_with_target = evaluated_rows(target, config.seed)
@@ -97,29 +102,62 @@ def tune_on_validation(
     except ValueError:  # every sampled pair in one class: nothing to learn, the grid's choice stands
         stacking = dict(weights)
     validation.update(evaluated_users=int(len(rows)), users_with_target=n_with_target)
-    return {"weights": weights, "stacking_weights": stacking, "surface": surface, "validation": validation}
+    out = {"weights": weights, "stacking_weights": stacking, "surface": surface, "validation": validation,
+           "params": levels_info["params"] if levels_info else {}}  # fmt: skip
+    if levels_info:
+        out["levels"] = levels_info
+    return out
 
 
 def _untuned(config: BuildConfig, validation: dict, reason: str) -> dict:
     weights = {lv: float(config.weights.get(lv, 0.0)) for lv in LEVELS}
     surface = pd.DataFrame(columns=[*LEVELS, "ndcg"], dtype=float)
     return {"weights": weights, "stacking_weights": dict(weights), "surface": surface, "validation": validation,
-            "fallback": reason}  # fmt: skip
+            "params": {}, "fallback": reason}  # fmt: skip
 
 
-def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None = None, progress=None):
-    """Weights for a final build on all of ``dataset``: tuned on a validation split of it.
+def auto_weights(dataset: Dataset, config: BuildConfig, encoder: Encoder | None = None, progress=None, fixed=()):
+    """Weights for a final build on all of ``dataset``: tuned on a validation split of it – and,
+    with ``config.tune_levels``, the levels' settings first (``info["params"]``; names in
+    ``fixed`` keep the value in ``config``).
 
     Returns (weights, info) with ``info["summary"]`` a one-line description (the reason when the
     log was too small to tune and the default weights are used: ``info["fallback"]``).
     """
     encoder = encoder or Encoder(config.model)
-    tuned = tune_on_validation(dataset, config, encoder, progress=progress)
+    tuned = tune_on_validation(dataset, config, encoder, progress=progress, fixed=fixed)
     if "fallback" in tuned:
         return tuned["weights"], {**tuned, "summary": tuned["fallback"]}
     best = tuned["surface"]["ndcg"].max()
     summary = ", ".join(f"{lv}={w:.1f}" for lv, w in tuned["weights"].items()) + f" (validation NDCG@10 {best:.4f})"
+    if tuned.get("levels"):
+        lv = tuned["levels"]
+        summary += f"; levels tuned in {lv['seconds']:.0f} s ({lv['fits']} fits): " + describe_params(tuned["params"])
+        if lv.get("sample"):
+            summary += f" – {lv['sample']}"
     return tuned["weights"], {**tuned, "summary": summary}
+
+
+def tuning_record(info: dict) -> dict:
+    """What a run's manifest keeps of ``auto``: the weights and settings chosen, the validation
+    split, each level's validation curve and what tuning cost (JSON-able)."""
+    out = {"summary": info.get("summary", ""), "weights": info.get("weights", {}), "params": info.get("params", {}),
+           "validation": info.get("validation", {})}  # fmt: skip
+    if "fallback" in info:
+        out["fallback"] = info["fallback"]
+    surface = info.get("surface")
+    if surface is not None and len(surface):
+        out["validation_ndcg"] = round(float(surface["ndcg"].max()), 6)
+    if info.get("levels"):
+        out["levels"] = info["levels"]
+    return out
+
+
+def describe_params(params: dict) -> str:
+    """The tuned settings in a line: ``ease_l2=2000, factors=64, …``."""
+    from mgviz.config import format_setting
+
+    return ", ".join(f"{k}={format_setting(k, v) or 'none'}" for k, v in params.items())
 
 
 #: Users the app's held-out panel evaluates at most (a seeded sample of a bigger log).
@@ -190,13 +228,17 @@ class EvalContext:
             dataset = sample_users(dataset, max_users, config.seed)
         train_df, test_df = split(dataset.interactions, split_method, test_frac, seed=config.seed)
         train_ds = dataset.with_interactions(train_df)
+        # levels and weights are chosen on a validation part of train first; the train build then uses them
+        tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
+        if tuned.get("params"):
+            config = replace(config, **tuned["params"])
         model = build(train_ds, _fast_config(config), encoder, progress=progress)
         train, test = _binary(train_ds.matrix()), _binary(dataset.matrix(test_df))
-        tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
         info = describe_split(train_df, test_df, method=split_method, test_frac=test_frac, seed=config.seed)
         if len(dataset.users) < n_all:
             info.update(sampled_users=len(dataset.users), of_users=n_all)
-        return cls(model, train, test, info, baseline_levels(train), tuple(ks), tuned)
+        tuned_baselines = (tuned.get("levels") or {}).get("baselines", {})
+        return cls(model, train, test, info, baseline_levels(train, tuned_baselines), tuple(ks), tuned)
 
     # ------------------------------------------------------------------ lists
     @property

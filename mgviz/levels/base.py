@@ -77,6 +77,8 @@ class UserEvidence:
     seen: sp.csr_matrix  # 1 × n_items, 1 where the user interacted
     text_embedding: np.ndarray  # the user's own-text vector (zeros: no text)
     demographics: np.ndarray | None = None  # the user's demographic features (as the build encoded them)
+    #: The user's items in time order (item indices, oldest first) and their days since the epoch.
+    recent: tuple[np.ndarray, np.ndarray] | None = None
     derived: dict = field(default_factory=dict)
 
 

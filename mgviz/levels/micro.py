@@ -103,13 +103,23 @@ KNN_NEIGHBOURS = 100
 def ease_item_weights(matrix: sp.spmatrix, l2: float = 500.0) -> np.ndarray:
     """EASE^R item-item weights (Steck 2019) of the binarised ``matrix``:
     B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, so that B_jj = 0. float32."""
+    return ease_from_gram(item_gram(matrix), l2, overwrite=True)
+
+
+def item_gram(matrix: sp.spmatrix) -> np.ndarray:
+    """XᵀX of the binarised ``matrix`` (items × items, float64): what EASE inverts for every λ."""
+    x = (sp.csr_matrix(matrix) > 0).astype(np.float64)
+    return np.asarray((x.T @ x).todense())
+
+
+def ease_from_gram(gram: np.ndarray, l2: float, overwrite: bool = False) -> np.ndarray:
+    """EASE weights from a precomputed :func:`item_gram` (``overwrite``: reuse its memory)."""
     if l2 <= 0:
         raise ValueError(f"ease: l2 must be > 0, got {l2}")
-    x = (sp.csr_matrix(matrix) > 0).astype(np.float64)
-    gram = np.asarray((x.T @ x).todense())
-    gram[np.diag_indices_from(gram)] += l2
-    p = np.linalg.inv(gram)
-    del gram
+    g = gram if overwrite else gram.copy()
+    g[np.diag_indices_from(g)] += l2
+    p = np.linalg.inv(g)
+    del g
     p /= -np.diag(p).copy()[None, :]
     p[np.diag_indices_from(p)] = 0.0
     return p.astype(np.float32)

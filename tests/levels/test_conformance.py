@@ -21,6 +21,7 @@ from mgviz.evaluation.baselines import baseline_levels  # noqa: E402
 from mgviz.levels.base import FactorLevel, Level, UserEvidence  # noqa: E402
 from mgviz.levels.meso import MesoLevel  # noqa: E402
 from mgviz.levels.micro import ItemItemLevel  # noqa: E402
+from mgviz.levels.time import TimeLevel  # noqa: E402
 from mgviz.pipeline import build  # noqa: E402
 
 VARIANTS = {
@@ -35,7 +36,8 @@ def model(request):
     return build(tiny_dataset(), tiny_config(**VARIANTS[request.param]), HashEncoder())
 
 
-LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "baseline:popular", "baseline:ease", "baseline:itemknn")
+LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time", "baseline:popular", "baseline:ease",
+               "baseline:itemknn")  # fmt: skip
 
 
 def _level(model, name: str) -> Level:
@@ -101,7 +103,7 @@ def test_state_holds_no_users_by_items_array(level, model):
                 assert np.shape(value)[:2] != (n_users, n_items), f"{part.name}.{key}"
 
 
-@pytest.mark.parametrize("name", ["macro", "meso", "micro", "semantic"])  # baselines are scored, never folded into
+@pytest.mark.parametrize("name", ["macro", "meso", "micro", "semantic", "time"])  # baselines are never folded into
 def test_with_user_changes_that_user_only(model, name):
     level = model.levels[name]
     ev = model.evidence(4)
@@ -115,7 +117,7 @@ def test_with_user_changes_that_user_only(model, name):
     np.testing.assert_allclose(changed.score([4])[0], level.score_state(states[level.name])[0], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["meso", "semantic"])
+@pytest.mark.parametrize("name", ["meso", "semantic", "time"])
 def test_fold_in_of_own_history_reproduces_the_fitted_row(model, name):
     """Folding a user's own history in gives back what the fit gave them (exact for these levels)."""
     for u in (0, 11, 30):
@@ -175,3 +177,26 @@ def test_item_item_level_ease_known_answer():
     b = -p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0)
     np.testing.assert_allclose(level.weights, b, rtol=1e-4, atol=1e-5)
+
+
+def test_time_level_known_ranks_transitions_and_scores():
+    """u0: items 0 → 1 → 2; u1: 0 → 1; u2: 3. What follows item 0 is 1 (twice, next step) and 2
+    (once, two steps on): 2 / 2.5 and 0.5 / 2.5 after row scaling; item 1 is followed by 2 only."""
+    users = np.array([0, 0, 0, 1, 1, 2])
+    items = np.array([0, 1, 2, 0, 1, 3])
+    times = np.array([1, 2, 3, 1, 2, 5], float) * 86400
+    nb = sp.csr_matrix((4, 4), dtype=np.float32)
+    level = TimeLevel.fit(users, items, times, 3, 4, nb, params={"next_share": 1.0, "half_life": 1.0})
+    assert level.recent[0].toarray().tolist() == [[3, 2, 1, 0]]  # latest = rank 1
+    np.testing.assert_allclose(level.transitions.toarray()[0], [0, 0.8, 0.2, 0], rtol=1e-6)
+    np.testing.assert_allclose(level.transitions.toarray()[1], [0, 0, 1, 0], rtol=1e-6)
+    # u1: item 1 (weight 1) and item 0 (weight 0.5): item 2 = 1 + 0.5 * 0.2, item 1 = 0.5 * 0.8
+    raw = level.raw([1])[0]
+    assert raw[2] == pytest.approx(1.0) and raw[1] == pytest.approx(0.4 / 1.1, rel=1e-5)
+    assert level.because(1, 2) == 1  # the latest item explains item 2
+    # a new user who just took item 0 gets what follows item 0
+    ev = UserEvidence(sp.csr_matrix((1, 4)), sp.csr_matrix((1, 4)), np.zeros(2), recent=(np.array([3, 0]), np.zeros(2)))
+    state = level.fold_in(ev)
+    assert state["recent"].toarray().tolist() == [[1, 0, 0, 2]]
+    scores = level.score_state(state)[0]
+    assert scores[1] > scores[2] > 0

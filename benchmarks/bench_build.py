@@ -103,6 +103,11 @@ def main() -> None:
             m: round(v, 4) for m, v in ctx.metrics_for(ctx.tuned["stacking_weights"]).items() if "@" in m
         }
         out["auto_weights"] = w
+        lv = ctx.tuned.get("levels") or {}
+        out["tuned_params"] = ctx.tuned.get("params", {})
+        out["tuned_baselines"] = lv.get("baselines", {})
+        out["level_tuning_s"] = lv.get("seconds")
+        out["level_tuning_fits"] = lv.get("fits")
         out["stacking_weights"] = ctx.tuned["stacking_weights"]
         out["split"] = ctx.split_info
         out["results"] = table

@@ -605,3 +605,32 @@ def _ternary_marker(weights: dict, axes: Sequence[str], name: str, symbol: str, 
     return {"type": "scatterternary", "a": [a], "b": [b], "c": [c], "mode": "markers", "name": name,
             "marker": {"symbol": symbol, "size": size, "color": color, "line": line},
             "hovertemplate": hover + "<extra></extra>"}  # fmt: skip
+
+
+def tuning_curves(
+    curves: Sequence[dict] | pd.DataFrame, title: str | None = "Validation NDCG@10 of each setting tried"
+) -> go.Figure:
+    """How ``auto`` chose each level's settings: validation NDCG@10 of every value tried, one
+    panel row per (level, setting), the chosen value marked (``curves`` as in the tuning record)."""
+    frame = pd.DataFrame(list(curves) if not isinstance(curves, pd.DataFrame) else curves)
+    if frame.empty:
+        return empty_figure("no level was tuned", title)
+    frame = frame.assign(label=frame["value"].map(lambda v: "none" if v is None else f"{v:g}" if isinstance(v, float | int) else str(v)),
+                         series=frame["level"] + " · " + frame["param"])  # fmt: skip
+    data = []
+    for j, (name, part) in enumerate(frame.groupby("series", sort=False)):
+        chosen = part["chosen"].astype(bool).to_numpy()
+        color = _PALETTE[j % len(_PALETTE)]
+        data.append({"type": "scatter", "x": part["ndcg"].to_numpy(), "y": [f"{name}: {lab}" for lab in part["label"]],
+                     "mode": "markers", "name": name, "marker": {"color": color, "size": 9},
+                     "hovertemplate": "%{y}<br>NDCG@10 %{x:.4f}<extra></extra>"})  # fmt: skip
+        if chosen.any():
+            pick = part[chosen]
+            data.append({"type": "scatter", "x": pick["ndcg"].to_numpy(), "y": [f"{name}: {lab}" for lab in pick["label"]],
+                         "mode": "markers", "name": f"chosen ({name})", "showlegend": False,
+                         "marker": {"symbol": "star", "size": 16, "color": "#E45756"},
+                         "hovertemplate": "chosen: %{y}<br>NDCG@10 %{x:.4f}<extra></extra>"})  # fmt: skip
+    rows = sum(len(d["y"]) for d in data if d.get("showlegend", True))
+    layout = {"xaxis": {"title": {"text": "validation NDCG@10"}}, "yaxis": {"autorange": "reversed", "automargin": True},
+              "showlegend": False, "margin": {"l": 20, "r": 20, "t": 60, "b": 50}}  # fmt: skip
+    return _figure(data, layout, title, max(260, 18 * rows + 100))

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from mgviz import plots
+from mgviz.evaluation.report import describe_params
 from mgviz.explore import split_text, user_list
 from mgviz.schema import LEVELS
 from ui import cache, nav, state, widgets
@@ -96,6 +97,7 @@ def fusion_body(model, row: int, job) -> None:
             st.plotly_chart(plots.metric_comparison(rows, PANEL_METRICS, title="Current weights vs. pinned and baselines"),
                             key="recs.metrics")  # fmt: skip
     surface_panel(job, weights)
+    tuning_panel(model, job)
 
 
 #: The panel as a fragment: a slider move reruns only this function.
@@ -204,6 +206,22 @@ def metric_numbers(job, weights: dict[str, float], rows: dict | None) -> None:
             + split_text(getattr(job.ctx, "split_info", None) or {})
             + "."
         )
+
+
+def tuning_panel(model, job) -> None:
+    """What ``auto`` chose for the levels, and the validation curve behind each choice."""
+    record = (getattr(job.ctx, "tuned", None) or {}).get("levels") if job.ready else None
+    source = "the held-out evaluation (tuned on a validation part of its training split)"
+    if not record and model.tuning and model.tuning.get("levels"):
+        record, source = model.tuning["levels"], "this run's build (auto weights)"
+    if not record:
+        return
+    with st.expander("How auto chose the level settings", icon=":material/tune:"):
+        st.caption(f"From {source}: {record['fits']} fits in {record['seconds']:.0f} s on "
+                   f"{record.get('validation_users', 0):,} validation users. "
+                   f"Chosen: {describe_params(record['params'])}. Baselines: {record.get('baselines', {})}."
+                   + (f" {record['sample']}." if record.get("sample") else ""))  # fmt: skip
+        st.plotly_chart(plots.tuning_curves(record["curves"]), key="recs.tuning")
 
 
 def surface_panel(job, weights: dict[str, float]) -> None:

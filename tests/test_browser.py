@@ -271,7 +271,7 @@ def held_server(tmp_path_factory):
 def slider_values(page) -> dict[str, float]:
     return {
         level: float(page.locator(f".st-key-w-weight-{level} [data-testid='stSliderThumbValue']").inner_text())
-        for level in ("macro", "meso", "micro", "semantic")
+        for level in ("macro", "meso", "micro", "semantic", "time")
     }
 
 

@@ -53,6 +53,10 @@ def test_perturbing_test_rows_leaves_trained_levels_unchanged(small, encoder):
     np.testing.assert_array_equal(original.model.segments, perturbed.model.segments)
     pd.testing.assert_frame_equal(original.model.keywords, perturbed.model.keywords)
     assert original.auto_weights() == perturbed.auto_weights()
+    # the level settings and every point of their validation curves too: tuning never reads test rows
+    assert original.tuned["params"] and original.tuned["params"] == perturbed.tuned["params"]
+    assert original.tuned["levels"]["curves"] == perturbed.tuned["levels"]["curves"]
+    assert original.tuned["levels"]["baselines"] == perturbed.tuned["levels"]["baselines"]
     for name in ("popular", "ease", "itemknn"):
         np.testing.assert_array_equal(original.baselines_fitted[name].score(everyone),
                                       perturbed.baselines_fitted[name].score(everyone))  # fmt: skip
@@ -135,3 +139,24 @@ def test_a_big_log_is_evaluated_on_a_user_sample_that_is_reported(small, encoder
     from mgviz.explore import split_text
 
     assert "levels refit on a sample of 40 of" in split_text(info)
+
+
+def test_level_tuning_chooses_from_its_grids_and_keeps_fixed_settings(small):
+    from mgviz.evaluation.level_tuning import EASE_GRID, TIME_NEXT_GRID, tune_levels
+
+    fit_df, val_df = split(small.interactions, "temporal", 0.2)
+    fit = small.with_interactions(fit_df)
+    config = BuildConfig(k=4, seed=0)
+    info = tune_levels(fit, val_df, config)
+    curves = pd.DataFrame(info["curves"])
+    ease = curves[curves["level"] == "ease"]
+    assert sorted(ease["value"]) == sorted(EASE_GRID)
+    # the chosen λ is the curve's best point, and the EASE baseline uses the same one
+    assert info["params"]["ease_l2"] == ease.loc[ease["ndcg"].idxmax(), "value"] == info["baselines"]["ease"]["l2"]
+    assert curves.groupby(["level", "param"])["chosen"].sum().eq(1).all()
+    assert info["params"]["time_next_share"] in TIME_NEXT_GRID and info["fits"] > len(EASE_GRID)
+    fixed = tune_levels(fit, val_df, BuildConfig(k=4, seed=0, ease_l2=123.0, factors=16), fixed={"ease_l2", "factors"})
+    assert "ease_l2" not in fixed["params"] and "factors" not in fixed["params"]
+    assert not ((pd.DataFrame(fixed["curves"])["param"] == "factors").any())
+    # the same inputs and seed give the same choices
+    assert tune_levels(fit, val_df, config)["params"] == info["params"]

@@ -145,7 +145,7 @@ def _refused(name: str, data: bytes) -> str:
 
 def _check_model(dataset: Dataset, model) -> None:
     shape = (len(dataset.users), len(dataset.items))
-    assert set(model.levels) == {"macro", "meso", "micro", "semantic"}
+    assert set(model.levels) == {"macro", "meso", "micro", "semantic", "time"}
     for level, scores in model.scores(np.arange(shape[0])).items():
         assert scores.shape == shape, level
         assert np.isfinite(scores).all(), level

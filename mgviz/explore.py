@@ -250,6 +250,7 @@ class _ReasonContext:
         self.segment = label.split(" · ")[0] if label else f"segment {int(model.segments[row])}"
         self.keywords = user_keywords(model, str(model.user_ids[row]))["keyword"].tolist()
         self.seen = model.seen[row].indices
+        self._time_history = None
         self.texts = (
             model.dataset.items["title"].fillna("") + " " + model.dataset.items["text"].fillna("")
         ).str.lower()
@@ -288,10 +289,14 @@ class _ReasonContext:
 
     def _time_phrase(self, i: int) -> str:
         level = self.model.levels.get("time")
-        j = level.because(self.row, i) if level is not None else None
+        if level is None:
+            return LEVEL_PHRASES["time_plain"]
+        if self._time_history is None:  # once per list, not once per item
+            self._time_history = level.history(self.row)
+        j = level.because(self.row, i, self._time_history)
         if j is None:
             return LEVEL_PHRASES["time_plain"]
-        idx, ranks, days = level.history(self.row)
+        idx, ranks, days = self._time_history
         at = int(np.flatnonzero(idx == j)[0])
         title = str(self.model.dataset.items["title"].iat[j] or self.model.item_ids[j])
         if level.params.get("ordered_by") == "row order":

@@ -315,21 +315,11 @@ def _micro(b: _Build):
 
 
 def _time(b: _Build):
-    ds, cfg = b.dataset, b.config
-    item_part = b.micro.part("item_item")
-    if item_part is not None:
-        neighbours = item_part.weights  # the micro level's EASE / item-kNN weights, shared
-    else:
-        neighbours = (
-            micro.knn_item_weights(b.seen) if b.seen.nnz else sp.csr_matrix((len(ds.items),) * 2, dtype=np.float32)
-        )
-    u, i = ds.codes()
-    times = ds.interactions["timestamp"].to_numpy(np.float64)
-    if not ds.has_time:
-        times = np.arange(len(times), dtype=np.float64)
+    item_part = b.micro.part("item_item")  # the micro level's EASE / item-kNN weights, shared
+    neighbours = item_part.weights if item_part is not None else None
+    b.out["time"] = time_level.TimeLevel.from_dataset(b.dataset, b.seen, neighbours, time_params(b.config))
+    if not b.dataset.has_time:
         b.notes.append("the log has no timestamps: the time level takes each user's rows in file order as time order")
-    b.out["time"] = time_level.TimeLevel.fit(u, i, times, len(ds.users), len(ds.items), neighbours,
-                                             params=time_params(cfg), ordered_by="timestamp" if ds.has_time else "row order")  # fmt: skip
 
 
 def time_params(config: BuildConfig) -> dict:

@@ -46,6 +46,7 @@ def main() -> None:
     user, row = widgets.user_picker(model, "recs")
     job = cache.eval_job(model_key, model)
     (fusion_panel if job.finished else fusion_panel_polling)(model, row, job)
+    tuning_panel(model, job)  # outside the fragment: a slider move does not redraw it
 
 
 def stored_weights(model) -> dict[str, float]:
@@ -97,7 +98,6 @@ def fusion_body(model, row: int, job) -> None:
             st.plotly_chart(plots.metric_comparison(rows, PANEL_METRICS, title="Current weights vs. pinned and baselines"),
                             key="recs.metrics")  # fmt: skip
     surface_panel(job, weights)
-    tuning_panel(model, job)
 
 
 #: The panel as a fragment: a slider move reruns only this function.

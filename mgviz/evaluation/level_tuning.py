@@ -29,7 +29,7 @@ from mgviz.evaluation.metrics import ranking_metrics
 from mgviz.fusion import top_n
 from mgviz.levels.base import iter_blocks, normalise_rows
 from mgviz.levels.common import weighted_matrix
-from mgviz.levels.micro import ease_from_gram, fit_als, item_gram, knn_item_weights, micro_item_model
+from mgviz.levels.micro import ease_from_gram, fit_als, item_gram, micro_item_model
 from mgviz.levels.time import TimeLevel
 from mgviz.schema import Dataset
 
@@ -93,9 +93,7 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
     full_users = len(fit.users)
     fit, share = _sample(fit, TUNE_MAX_INTERACTIONS, config.seed)
     n_items = len(fit.items)
-    seen = fit.matrix()
-    seen.data[:] = 1.0
-    seen = (seen > 0).astype(np.float32).tocsr()
+    seen = (fit.matrix() > 0).astype(np.float32).tocsr()
     target = fit.matrix(val_df[val_df["user_id"].isin(pd.Index(fit.users["user_id"]))])
     target = (target > 0).astype(np.float32).tocsr()
     rows, _ = evaluated_rows(target, config.seed)
@@ -172,13 +170,7 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
         params.update({k: v for k, v in current.items() if k not in fixed})
     # ---------------------------------------------------------------- time level (no refit per setting)
     report("time level")
-    neighbours = ease_b if ease_b is not None else (knn_item_weights(seen) if seen.nnz else
-                                                    sp.csr_matrix((n_items, n_items), dtype=np.float32))  # fmt: skip
-    u, i = fit.codes()
-    times = fit.interactions["timestamp"].to_numpy(np.float64)
-    if not fit.has_time:
-        times = np.arange(len(times), dtype=np.float64)
-    level = TimeLevel.fit(u, i, times, len(fit.users), n_items, neighbours)
+    level = TimeLevel.from_dataset(fit, seen, ease_b)
     fits += 1
     best = (-1.0, None)
     recent_grid = TIME_RECENT_GRID

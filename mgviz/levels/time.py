@@ -141,6 +141,22 @@ class TimeLevel(Level):
         return cls("time", n_items, p, recent=ranks, recent_days=when, neighbours=neighbours, transitions=trans,
                    trend=trend)  # fmt: skip
 
+    @classmethod
+    def from_dataset(cls, dataset, seen, neighbours=None, params=None) -> TimeLevel:
+        """The level of a :class:`~mgviz.schema.Dataset`'s log: its timestamps, or its row order when it
+        has none (``params["ordered_by"]`` says which). ``neighbours`` default: sparse item-kNN of ``seen``."""
+        if neighbours is None:
+            from mgviz.levels.micro import knn_item_weights
+
+            n = seen.shape[1]
+            neighbours = knn_item_weights(seen) if seen.nnz else sp.csr_matrix((n, n), dtype=np.float32)
+        u, i = dataset.codes()
+        times = dataset.interactions["timestamp"].to_numpy(np.float64)
+        if not dataset.has_time:
+            times = np.arange(len(times), dtype=np.float64)
+        return cls.fit(u, i, times, len(dataset.users), len(dataset.items), neighbours, params=params,
+                       ordered_by="timestamp" if dataset.has_time else "row order")  # fmt: skip
+
     def with_params(self, **params) -> TimeLevel:
         """The same fitted level with other ``recent_items`` / ``half_life`` / shares (no refit)."""
         new = self.copy()
@@ -216,9 +232,10 @@ class TimeLevel(Level):
         idx = r.indices[order]
         return idx, r.data[order], np.asarray([days.get(int(j), 0.0) for j in idx], np.float32)
 
-    def because(self, row: int, item: int) -> int | None:
-        """Which of user ``row``'s counted recent items most explains ``item`` (an item index), or None."""
-        idx, ranks, _ = self.history(row)
+    def because(self, row: int, item: int, history=None) -> int | None:
+        """Which of user ``row``'s counted recent items most explains ``item`` (an item index), or None.
+        ``history``: :meth:`history` of ``row`` when the caller has it already."""
+        idx, ranks, _ = history if history is not None else self.history(row)
         keep = ranks <= float(self.params["recent_items"])
         idx, ranks = idx[keep], ranks[keep]
         if len(idx) == 0:

@@ -211,6 +211,79 @@ def top_items(model: InterestModel, row: int, level: str, n: int = 10) -> pd.Dat
     )
 
 
+DRIFT_COLUMNS = ("earlier half of history", "later half of history", "time level's list", "micro level's list")
+
+
+def drift_table(model: InterestModel, strong: float = 0.5) -> pd.DataFrame:
+    """:func:`mgviz.levels.meso.interest_drift` with each user's segment, most drifting first
+    (users with too little history last); ``strong`` marks the users whose mix moved more than that."""
+    frame = meso.interest_drift(model.dataset, model.item_categories, model.categories)
+    labels = np.asarray([p.label for p in model.profiles], dtype=object)
+    segments = np.asarray(model.segments)
+    frame.insert(1, "row", np.arange(len(frame)))
+    frame.insert(2, "segment", segments)
+    frame.insert(3, "segment_label", labels[segments] if len(labels) else "")
+    frame["strong"] = frame["drift"] >= strong
+    return frame.sort_values(["drift", "row"], ascending=[False, True], na_position="last", kind="stable")
+
+
+def drift_by_segment(table: pd.DataFrame) -> pd.DataFrame:
+    """Per segment: users with enough history, their median drift, the share that moved strongly and the
+    category most often rising among those."""
+    valid = table.dropna(subset=["drift"])
+    rows = []
+    for seg, part in valid.groupby("segment", sort=True):
+        strong = part[part["strong"]]
+        rising = strong["rising"].value_counts()
+        rows.append(
+            {
+                "segment": int(seg),
+                "label": str(part["segment_label"].iloc[0]),
+                "users": len(part),
+                "median drift": float(part["drift"].median()),
+                "moved strongly": len(strong) / len(part),
+                "most often rising": str(rising.index[0]) if len(rising) else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["segment", "label", "users", "median drift", "moved strongly",
+                                       "most often rising"])  # fmt: skip
+
+
+def drift_view(model: InterestModel, row: int, n: int = 10) -> pd.DataFrame:
+    """One user's category mix in the earlier and later half of their history, and in the top-``n``
+    lists of the time level (recent behaviour) and of the micro level (the whole history).
+
+    Long frame ``category, what, share`` (``what`` one of :data:`DRIFT_COLUMNS`); a level the run does
+    not have is left out. A time level that picks up a drift shows a list mix close to the later half.
+    """
+    early, late = meso.history_halves(model.dataset, model.item_categories, row)
+    mixes = dict(zip(DRIFT_COLUMNS[:2], (early, late), strict=True))
+    for level, what in (("time", DRIFT_COLUMNS[2]), ("micro", DRIFT_COLUMNS[3])):
+        if level not in model.levels:
+            continue
+        top = model.levels[level].top_k([row], n, exclude=model.seen)[0][0]
+        m = np.asarray(model.item_categories[top[top >= 0]].sum(axis=0)).ravel().astype(np.float64)
+        mixes[what] = m / m.sum() if m.sum() > 0 else m
+    frame = pd.DataFrame(mixes, index=pd.Index(model.categories, name="category"))
+    return frame.reset_index().melt(id_vars="category", var_name="what", value_name="share")
+
+
+def list_category_share(model: InterestModel, rows, level: str, categories, n: int = 10) -> np.ndarray:
+    """Per user row: the share of a level's top-``n`` list whose items carry one of ``categories``
+    (``categories`` a list per row) – e.g. how much of the time level's list follows a later interest."""
+    rows = np.asarray(rows, dtype=int)
+    top, _ = model.levels[level].top_k(rows, n, exclude=model.seen)
+    index = {c: j for j, c in enumerate(model.categories)}
+    ic = model.item_categories.tocsr()
+    out = np.zeros(len(rows))
+    for r, (items, cats) in enumerate(zip(top, categories, strict=True)):
+        items = items[items >= 0]
+        wanted = [index[c] for c in cats if c in index]
+        if len(items) and wanted:
+            out[r] = float((ic[items][:, wanted].sum(axis=1) > 0).mean())
+    return out
+
+
 def user_keywords(model: InterestModel, user_id: str) -> pd.DataFrame:
     """The user's interest keywords with weights, strongest first."""
     kw = model.keywords

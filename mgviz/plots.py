@@ -340,6 +340,32 @@ def category_mix_bars(
     )  # fmt: skip
 
 
+DRIFT_COLORS = ("#BAB0AC", "#4C78A8", "#72B7B2", "#F58518")
+
+
+def drift_mix(frame: pd.DataFrame, user: str, top: int = 8, title: str | None = None) -> go.Figure:
+    """Grouped horizontal bars of one user's category mix: earlier half, later half of the history and
+    the lists of the time and micro levels (long frame ``category, what, share`` from
+    :func:`mgviz.explore.drift_view`); the ``top`` categories by their largest share."""
+    title = title or f"Interest drift: user {_short(user, 40)}"
+    if frame is None or frame.empty or not frame["share"].gt(0).any():
+        return empty_figure("no categorised interactions", title)
+    order = frame.groupby("category", sort=False)["share"].max().sort_values(ascending=False, kind="stable")
+    cats = [c for c in order.index[:top] if order[c] > 0]
+    fig = go.Figure()
+    for j, (what, part) in enumerate(frame.groupby("what", sort=False)):
+        part = part.set_index("category")["share"].reindex(cats)
+        fig.add_trace(go.Bar(y=cats, x=part.to_numpy(), name=str(what), orientation="h",
+                             marker_color=DRIFT_COLORS[j % len(DRIFT_COLORS)],
+                             hovertemplate="%{y}: %{x:.0%}<extra>" + str(what) + "</extra>"))  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickformat=".0%", title="share")
+    return _layout(
+        fig, title, 140 + 44 * len(cats), barmode="group",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+    )  # fmt: skip
+
+
 def category_shares_over_time(
     frame: pd.DataFrame, top: int = 12, title: str = "Category shares over time"
 ) -> go.Figure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mgviz import plots
+from mgviz import explore, plots
 from ui import cache, nav, state, widgets
 
 SHARE, LIFT = "Share of interest", "Lift vs. all users"
@@ -21,6 +21,7 @@ def main() -> None:
     heatmap_section(model)
     compare_section(model, model_key)
     time_section(model, model_key)
+    drift_section(model, model_key)
     cold_start_section(model)
 
 
@@ -61,6 +62,47 @@ def time_section(model, model_key: cache.ModelKey) -> None:
         st.info("The interaction log has no timestamps, so there is no time view.")
         return
     st.plotly_chart(plots.category_shares_over_time(frame), key="meso.time")
+
+
+def drift_section(model, model_key: cache.ModelKey) -> None:
+    st.subheader("Interest drift")
+    table = cache.drift_table(model_key, model)
+    valid = table.dropna(subset=["drift"])
+    if valid.empty:
+        st.info("No user has at least 5 interactions in each half of their history, so there is no drift to show.")
+        return
+    order = "in time" if model.dataset.has_time else "in the log's row order (the log has no timestamps)"
+    strong = valid[valid["strong"]]
+    st.caption(
+        f"Each user's category mix in the earlier half of their history against the later half ({order}); "
+        "drift is the share of interest that moved, from 0 (the same mix) to 1 (nothing in common). "
+        f"**{len(strong):,} of {len(valid):,} users ({len(strong) / len(valid):.0%}) moved more than half of "
+        "their interest.** The time level scores from recent behaviour: for a drifting user its list should follow "
+        "the later half, while the micro level's list follows the whole history."
+    )
+    left, right = st.columns([2, 3])
+    with left:
+        top = valid.head(200)
+        options = top["row"].tolist()
+        current = st.session_state.get("meso.drift_row")
+        index = options.index(current) if current in options else 0
+
+        def fmt(row: int) -> str:
+            r = top.loc[top["row"] == row].iloc[0]
+            return f"{r.user_id} · drift {r.drift:.2f} · {r.falling} → {r.rising}"
+
+        row = st.selectbox("Most drifting users", options, index=index, format_func=fmt, key="meso.drift_row")
+        by_segment = explore.drift_by_segment(table)
+        st.dataframe(
+            by_segment, hide_index=True, key="meso.drift_segments",
+            column_config={
+                "median drift": st.column_config.NumberColumn(format="%.2f"),
+                "moved strongly": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+            },
+        )  # fmt: skip
+    with right:
+        user = str(model.user_ids[row])
+        st.plotly_chart(plots.drift_mix(explore.drift_view(model, row), user), key="meso.drift")
 
 
 def cold_start_section(model) -> None:

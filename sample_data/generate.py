@@ -37,6 +37,8 @@ HERE = Path(__file__).resolve().parent
 YEAR_START = np.datetime64("2025-01-01T00:00:00", "s")
 N_DAYS = 365
 FIRST_WEEKDAY = 2  # 2025-01-01 is a Wednesday (Monday = 0)
+DRIFT_DAY = 181  # 2025-07-01: drifting users switch to another segment's categories from this day on
+MIN_EACH_SIDE = 12  # a drifting user has at least this many interactions before and after DRIFT_DAY
 GENDERS = ("F", "M", "other")
 FILES = ("interactions.csv", "items.csv", "users.csv", "ground_truth.csv")
 
@@ -168,6 +170,7 @@ class Locale:
     tag_rate: float = 0.4
     zipf_exponent: float = 1.0
     boost: float = 4.0
+    drift_users: int = 0  # users whose preferred categories change on DRIFT_DAY (another segment's pair)
 
 
 # ----------------------------------------------------------------------------------------------- English vocabulary
@@ -756,6 +759,7 @@ EN = Locale(
     min_per_user=8,
     max_per_user=120,
     activity_sigma=0.65,
+    drift_users=45,
     categories=EN_CATEGORIES,
     segments=EN_SEGMENTS,
     occupations=EN_OCCUPATIONS,
@@ -1461,8 +1465,8 @@ def _user_items(rng, n_pref, n_noise, pref, pref_w, primary, popularity, noise_w
     return chosen, repeat
 
 
-def _make_interactions(locale, rng, rating_rng, prefs, primary, popularity, quality):
-    """The interaction log as arrays: user, item, rating, seconds since 2025-01-01, preferred flag."""
+def _make_interactions(locale, rng, prefs, primary, popularity):
+    """The interaction log as arrays: user, item, seconds since 2025-01-01, preferred and repeat flags."""
     n_per_user = _activity(locale, rng)
     sizes = np.bincount(primary, minlength=len(locale.categories))
     noise_w = sizes / sizes.sum()  # noise follows the shop's assortment
@@ -1483,13 +1487,55 @@ def _make_interactions(locale, rng, rating_rng, prefs, primary, popularity, qual
         cols["pref"].append(np.isin(primary[items[order]], pref))
         cols["secs"].append(_timestamps(rng, n, day_w))
     arr = {k: np.concatenate(v) for k, v in cols.items()}
+    return arr
 
-    # Ratings: liked categories score higher; items differ in quality and users in leniency.
+
+def _plant_drift(locale, rng, arr, truth, primary, popularity) -> dict[int, int]:
+    """Interest drift: a seeded set of users whose preferred categories change halfway through the year.
+
+    From :data:`DRIFT_DAY` on, every *preferred* interaction of a drifting user (not the noise, not a
+    re-consumption) is redrawn from another segment's two categories, by popularity and without
+    repeating an item of the user. Users are chosen among those with :data:`MIN_EACH_SIDE`
+    interactions on either side of the day. Returns {user index: the segment drifted to}; ``arr``
+    is changed in place. Its own random stream, so the rest of the plant is untouched.
+    """
+    if not locale.drift_users:
+        return {}
+    names = [c.name for c in locale.categories]
+    n_segs = len(locale.segments)
+    late = arr["secs"] >= DRIFT_DAY * 86400
+    n_users = int(arr["user"].max()) + 1
+    before = np.bincount(arr["user"][~late], minlength=n_users)
+    after = np.bincount(arr["user"][late], minlength=n_users)
+    candidates = np.flatnonzero((before >= MIN_EACH_SIDE) & (after >= MIN_EACH_SIDE))
+    chosen = np.sort(candidates[rng.permutation(len(candidates))[: locale.drift_users]])
+    segment = truth["segment"].to_numpy()
+    starts = np.searchsorted(arr["user"], np.arange(n_users + 1))  # arr is grouped by user
+    drift = {}
+    for u in chosen:
+        new_seg = int((segment[u] + rng.integers(1, n_segs)) % n_segs)
+        cats = np.array([names.index(c) for c in locale.segments[new_seg].categories])
+        split = 0.5 + rng.uniform(-0.15, 0.15)
+        rows = np.arange(starts[u], starts[u + 1])
+        rows = rows[late[rows] & arr["pref"][rows] & ~arr["repeat"][rows]]
+        drawn = np.bincount(_categorical(rng, [split, 1.0 - split], len(rows)), minlength=2)
+        taken = set(arr["item"][starts[u] : starts[u + 1]].tolist())
+        new_items = []
+        for c, k in zip(cats, drawn, strict=True):
+            members = np.array([i for i in np.flatnonzero(primary == c) if i not in taken])
+            new_items.append(members[_sample_distinct(rng, popularity[members], int(k))])
+        new_items = np.concatenate(new_items)
+        arr["item"][rows] = new_items[rng.permutation(len(new_items))]
+        drift[int(u)] = new_seg
+    return drift
+
+
+def _rate(locale, rating_rng, arr, quality) -> None:
+    """Ratings, in place: liked categories score higher; items differ in quality and users in leniency."""
     leniency = rating_rng.normal(0.0, 0.35, locale.n_users)
     mean = np.where(arr["pref"], 4.1, 3.0) + quality[arr["item"]] + leniency[arr["user"]] + 0.3 * arr["repeat"]
     rating = np.clip(np.rint(mean + rating_rng.normal(0.0, 0.75, len(mean))), 1, 5).astype(int)
     arr["rating"] = rating
-    return arr
 
 
 def _review(locale: Locale, writer: _Writer, cat: Category, rating: int, item_slots: dict[str, str]) -> str:
@@ -1522,13 +1568,18 @@ def build(locale: Locale) -> dict[str, pd.DataFrame]:
     dict of str to pandas.DataFrame
         File name -> table.
     """
-    streams = np.random.SeedSequence(locale.seed).spawn(7)
-    r_items, r_item_text, r_users, r_user_text, r_inter, r_rating, r_review = (
+    streams = np.random.SeedSequence(locale.seed).spawn(8)  # the first 7 as before drift was planted
+    r_items, r_item_text, r_users, r_user_text, r_inter, r_rating, r_review, r_drift = (
         np.random.default_rng(s) for s in streams
     )
     items, primary, popularity, quality, item_slots = _make_items(locale, r_items, _Writer(locale, r_item_text))
     users, truth, prefs = _make_users(locale, r_users, _Writer(locale, r_user_text))
-    arr = _make_interactions(locale, r_inter, r_rating, prefs, primary, popularity, quality)
+    arr = _make_interactions(locale, r_inter, prefs, primary, popularity)
+    drift = _plant_drift(locale, r_drift, arr, truth, primary, popularity)
+    _rate(locale, r_rating, arr, quality)  # a drifted row stays "preferred": the user likes the new interest
+    truth["later_categories"] = [
+        "|".join(locale.segments[drift[u]].categories) if u in drift else "" for u in range(len(truth))
+    ]
 
     # Reviews: ~20 % of rows, a little likelier after a strong (very good or very bad) experience.
     extreme = (arr["rating"] == 1) | (arr["rating"] == 5)

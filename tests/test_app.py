@@ -461,6 +461,24 @@ def test_meso_views():
     assert "Cold start" in texts(at, "subheader")
 
 
+def test_meso_drift_view_follows_the_picked_user():
+    at = open_page("meso")
+    assert "Interest drift" in texts(at, "subheader")
+    model = at.session_state["mgviz.model"]
+    table = explore.drift_table(model).dropna(subset=["drift"])
+    picker = at.selectbox(key="meso.drift_row")
+    assert picker.value == int(table["row"].iloc[0]), "the most drifting user comes first"
+    names = [json.loads(c.proto.spec)["data"][j]["name"] for c in at.get("plotly_chart")
+             if c.proto.id.endswith("-meso.drift") for j in range(4)]  # fmt: skip
+    assert names == list(explore.DRIFT_COLUMNS)
+    second = int(table["row"].iloc[1])
+    picker.set_value(second).run()
+    assert not at.exception
+    title = json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-meso.drift")).proto.spec)
+    assert str(model.user_ids[second]) in title["layout"]["title"]["text"]
+    assert "moved more than half of their interest" in texts(at, "caption")
+
+
 def test_micro_search_and_pick_a_user_shared_with_recommendations():
     at = open_page("micro")
     at.text_input(key="micro.search").set_value("u01").run()

@@ -147,6 +147,38 @@ def test_time_granularity_per_population_and_user(sample_model):
     assert top in sample_model.top_categories(3)[0]
 
 
+def test_drift_view_and_time_level_recover_the_planted_drift(sample_model, truth):
+    """45 planted users switch to another segment's categories on 2025-07-01: the Meso drift view ranks
+    them first and the time level's lists follow their later interest, the micro level's less so."""
+    from sklearn.metrics import roc_auc_score
+
+    from mgviz import explore
+
+    later = truth["later_categories"].fillna("")
+    drifters = later[later != ""]
+    assert len(drifters) == 45
+    table = explore.drift_table(sample_model)
+    valid = table.dropna(subset=["drift"])
+    planted = valid["user_id"].isin(drifters.index)
+    assert planted.sum() == len(drifters), "every drifter has enough history on both sides"
+    auc = roc_auc_score(planted, valid["drift"])
+    precision = planted.iloc[: len(drifters)].mean()  # the table is sorted, most drifting first
+    assert auc >= 0.95 and precision >= 0.8, f"drift ranks the planted users with AUC {auc:.3f}, top-45 {precision:.0%}"
+    mine = valid[planted].set_index("user_id")
+    rising_right = np.mean([mine.loc[u, "rising"] in later[u].split("|") for u in mine.index])
+    assert rising_right >= 0.9, f"the rising category is a planted later one for {rising_right:.0%}"
+    rows = sample_model.dataset.user_index().get_indexer(drifters.index)
+    new_cats = [c.split("|") for c in drifters]
+    time_share = explore.list_category_share(sample_model, rows, "time", new_cats).mean()
+    micro_share = explore.list_category_share(sample_model, rows, "micro", new_cats).mean()
+    assert time_share >= 0.6 and time_share >= micro_share + 0.15, (time_share, micro_share)
+    # the view of the most drifting user: the time level's list is closer to the later half than micro's
+    view = explore.drift_view(sample_model, int(valid["row"].iloc[0])).pivot(index="category", columns="what",
+                                                                              values="share")  # fmt: skip
+    late, tl, ml = (view[c] for c in explore.DRIFT_COLUMNS[1:])
+    assert (tl - late).abs().sum() < (ml - late).abs().sum()
+
+
 def test_real_time_update_moves_one_user_only(sample_model):
     from mgviz.realtime import update_user
 

@@ -23,7 +23,7 @@ COLUMNS = {
     "interactions.csv": ["user_id", "item_id", "rating", "timestamp", "review"],
     "items.csv": ["item_id", "title", "description", "categories"],
     "users.csv": ["user_id", "age", "gender", "occupation", "city", "bio"],
-    "ground_truth.csv": ["user_id", "segment", "segment_name", "preferred_categories"],
+    "ground_truth.csv": ["user_id", "segment", "segment_name", "preferred_categories", "later_categories"],
 }
 # locale -> (folder, users, items, interactions, segments)
 SPEC = {
@@ -59,9 +59,15 @@ def sample(request):
     inter["rating"] = inter["rating"].astype(int)
     primary = items.set_index("item_id")["categories"].str.split("|").str[0]
     inter["primary"] = inter["item_id"].map(primary)
-    prefs = truth.set_index("user_id")["preferred_categories"].str.split("|")
+    prefs = _preferred(truth).set_axis(truth["user_id"])
     inter["preferred"] = [p in prefs[u] for u, p in zip(inter["user_id"], inter["primary"], strict=True)]
     return locale, tables, inter
+
+
+def _preferred(truth: pd.DataFrame) -> pd.Series:
+    """Each user's planted categories, with the later ones of a drifting user."""
+    later = truth["later_categories"].str.split("|").map(lambda c: [x for x in c if x])
+    return truth["preferred_categories"].str.split("|") + later
 
 
 def _category_share(inter: pd.DataFrame, users) -> pd.DataFrame:
@@ -231,6 +237,12 @@ def test_ground_truth_is_well_formed(sample):
     assert all(len(v) == 1 for v in pairs.values()), "all users of a segment share its two categories"
     flat = [c for v in pairs.values() for c in next(iter(v))]
     assert len(flat) == len(set(flat)), "segments' preferred pairs are disjoint"
+    later = truth["later_categories"]
+    drifting = later != ""
+    assert drifting.sum() == (45 if locale == "en" else 0)
+    for seg, new in zip(segment[drifting], later[drifting], strict=True):
+        owner = [s for s, v in pairs.items() if "|".join(next(iter(v))) == new]
+        assert owner and owner[0] != seg, "a drifting user moves to another segment's two categories"
     if locale == "en":
         shares = segment.value_counts(normalize=True)
         assert shares.between(0.10, 0.25).all() and shares.nunique() > 1, "unequal segments of 10–25 %"
@@ -249,7 +261,7 @@ def test_top_two_categories_contain_a_preferred_one(sample):
     share = _category_share(inter, truth["user_id"])
     top2 = np.argsort(-share.to_numpy(), axis=1, kind="stable")[:, :2]
     names = share.columns.to_numpy()
-    prefs = truth["preferred_categories"].str.split("|")
+    prefs = _preferred(truth)
     covered = np.mean([bool(set(names[t]) & set(p)) for t, p in zip(top2, prefs, strict=True)])
     assert covered >= 0.95, f"top-2 categories contain a preferred one for only {covered:.1%} of users"
 

@@ -170,6 +170,13 @@ def category_time(key: ModelKey, _model) -> pd.DataFrame:
     return category_mix_over_time(_model.dataset, _model.item_categories, _model.categories, freq=freq)
 
 
+@st.cache_data(max_entries=4, show_spinner="Comparing each user's earlier and later interest…")
+def drift_table(key: ModelKey, _model) -> pd.DataFrame:
+    """Every user's interest drift (earlier vs. later half of the history), most drifting first."""
+    del key
+    return explore.drift_table(_model)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def top_categories(key: ModelKey, _model) -> list[list[str]]:
     del key

@@ -190,6 +190,84 @@ def category_mix_over_time(
     return shares.reset_index().melt(id_vars="period", var_name="category", value_name="share")
 
 
+def interest_drift(
+    dataset: Dataset, item_cats: sp.csr_matrix, categories: list[str], min_each: int = 5
+) -> pd.DataFrame:
+    """How much each user's category mix moved: the earlier half of their history against the later half.
+
+    Per user (rows follow ``dataset.users``), the interactions are ordered by time (by row order
+    when the log has none) and split at the middle. Columns: ``user_id, n_earlier, n_later,
+    since`` (time of the first later interaction, or NaN), ``drift`` – the total variation distance
+    of the two category mixes, 0 (same mix) to 1 (no category in common); NaN for users with fewer
+    than ``min_each`` interactions on either side – and ``rising``/``rising_gain``,
+    ``falling``/``falling_loss``: the category whose share grew (shrank) most, and by how much.
+    Memory grows with the log and users × categories, never users × items.
+    """
+    inter = dataset.interactions
+    n_users, n_cats = len(dataset.users), len(categories)
+    u, i = dataset.codes(inter)
+    t = inter["timestamp"].to_numpy(dtype=float) if dataset.has_time else np.arange(len(inter), dtype=float)
+    order = np.lexsort((np.arange(len(u)), t, u))  # by user, then time, then row: ties keep the log's order
+    u, i, t = u[order], i[order], t[order]
+    counts = np.bincount(u, minlength=n_users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(u)) - starts[u]
+    later = rank >= counts[u] // 2
+    n_later = np.bincount(u[later], minlength=n_users)
+    n_earlier = counts - n_later
+
+    def mix(mask):
+        x = sp.csr_matrix((np.ones(int(mask.sum()), np.float32), (u[mask], i[mask])),
+                          shape=(n_users, item_cats.shape[0]))  # fmt: skip
+        m = np.asarray((x @ item_cats).todense(), dtype=np.float64)
+        total = m.sum(axis=1, keepdims=True)
+        return np.divide(m, total, out=np.zeros_like(m), where=total > 0)
+
+    early, late = mix(~later), mix(later)
+    diff = late - early
+    ok = (n_earlier >= min_each) & (n_later >= min_each) & (n_cats > 0)
+    drift = np.where(ok, 0.5 * np.abs(diff).sum(axis=1), np.nan)
+    since = np.full(n_users, np.nan)
+    first_later = starts + counts // 2
+    has = counts > 0
+    since[has] = t[np.minimum(first_later[has], len(t) - 1)]
+    if not dataset.has_time:
+        since[:] = np.nan
+    cats = np.asarray(categories, dtype=object)
+    up = diff.argmax(axis=1) if n_cats else np.zeros(n_users, int)
+    down = diff.argmin(axis=1) if n_cats else np.zeros(n_users, int)
+    rows = np.arange(n_users)
+    return pd.DataFrame(
+        {
+            "user_id": dataset.users["user_id"].astype(str).to_numpy(),
+            "n_earlier": n_earlier,
+            "n_later": n_later,
+            "since": since,
+            "drift": drift,
+            "rising": np.where(ok, cats[up] if n_cats else "", ""),
+            "rising_gain": np.where(ok, diff[rows, up] if n_cats else 0.0, np.nan),
+            "falling": np.where(ok, cats[down] if n_cats else "", ""),
+            "falling_loss": np.where(ok, -diff[rows, down] if n_cats else 0.0, np.nan),
+        }
+    )
+
+
+def history_halves(dataset: Dataset, item_cats: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """One user's category mix in the earlier and in the later half of their history (as in :func:`interest_drift`)."""
+    inter = dataset.interactions
+    uid = str(dataset.users["user_id"].iloc[row])
+    mine = inter[inter["user_id"] == uid]
+    if dataset.has_time:
+        mine = mine.sort_values("timestamp", kind="stable")
+    _, i = dataset.codes(mine)
+    half = len(i) // 2
+    out = []
+    for part in (i[:half], i[half:]):
+        m = np.asarray(item_cats[part].sum(axis=0)).ravel().astype(np.float64)
+        out.append(m / m.sum() if m.sum() > 0 else m)
+    return out[0], out[1]
+
+
 @dataclass
 class ColdStartModel:
     """Predicts P(c|u) from user features (demographics one-hot + text embedding).

@@ -239,6 +239,7 @@ class _Build:
     steps: _Steps
     out: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    fit_cache: micro.FitCache | None = None
 
     def __getattr__(self, key):
         try:
@@ -311,7 +312,7 @@ def _micro(b: _Build):
     def _als_cb(it, _elapsed, _loss):
         b.steps.stage("ALS", it + 1, cfg.iterations)
 
-    b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb)
+    b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb, cache=b.__dict__["fit_cache"])
 
 
 def _time(b: _Build):
@@ -391,11 +392,13 @@ def build(
     config: BuildConfig | None = None,
     encoder: Encoder | None = None,
     progress: Progress | None = None,
+    fit_cache: micro.FitCache | None = None,
 ) -> InterestModel:
     """Fit every level on ``dataset`` (its interactions are the training data).
 
     ``progress(stage, done, total)`` reports the steps of :data:`STEPS` and, within encoding
-    and ALS, counts done.
+    and ALS, counts done. ``fit_cache``: ALS / EASE fits of this very data and settings made
+    before (level tuning), reused instead of fitted again.
     """
     config = config or BuildConfig()
     if not isinstance(config, BuildConfig):
@@ -407,7 +410,7 @@ def build(
                      ease="ease" in micro.micro_item_model(config.micro_model, n_items, config.ease_max_items))  # fmt: skip
     encoder = encoder or Encoder(config.model)
     steps = _Steps(progress)
-    b = _Build(dataset, config, encoder, steps)
+    b = _Build(dataset, config, encoder, steps, fit_cache=fit_cache)
     plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),
             ("categories", _categories), ("cold start", _cold_start), ("ALS", _micro), ("time", _time), ("keywords", _keywords),
             ("semantic", _semantic), ("segments", _segments)]  # fmt: skip

@@ -160,3 +160,30 @@ def test_level_tuning_chooses_from_its_grids_and_keeps_fixed_settings(small):
     assert not ((pd.DataFrame(fixed["curves"])["param"] == "factors").any())
     # the same inputs and seed give the same choices
     assert tune_levels(fit, val_df, config)["params"] == info["params"]
+
+
+def test_tuned_fits_are_reused_only_for_the_same_data_and_settings(small, encoder):
+    """Level tuning hands the chosen ALS and EASE fits to the weight-tuning build: reused, they give
+    the very same scores as fitting again; other data or other settings fit anew."""
+    from dataclasses import replace
+
+    from mgviz.evaluation.level_tuning import tune_levels
+    from mgviz.levels.micro import FitCache
+    from mgviz.pipeline import build
+
+    fit_df, val_df = split(small.interactions, "temporal", 0.2)
+    fit = small.with_interactions(fit_df)
+    config = BuildConfig(k=4, seed=0, umap=False, k_range=[], micro_model="als+ease")
+    cache = FitCache()
+    info = tune_levels(fit, val_df, config, cache=cache)
+    assert len(cache) == 2  # the chosen ALS factors and the chosen EASE weights
+    tuned = replace(config, **info["params"])
+    reused = build(fit, tuned, encoder, fit_cache=cache)
+    assert cache.hits == 2
+    fresh = build(fit, tuned, encoder)
+    rows = np.arange(len(fit.users))
+    np.testing.assert_allclose(reused.levels["micro"].score(rows), fresh.levels["micro"].score(rows), rtol=1e-5,
+                               atol=1e-6)  # fmt: skip
+    build(fit, replace(tuned, factors=tuned.factors + 8, ease_l2=tuned.ease_l2 * 2), encoder, fit_cache=cache)
+    build(small, tuned, encoder, fit_cache=cache)  # the whole log is other data
+    assert cache.hits == 2

@@ -29,7 +29,7 @@ from mgviz.evaluation.metrics import ranking_metrics
 from mgviz.fusion import top_n
 from mgviz.levels.base import iter_blocks, normalise_rows
 from mgviz.levels.common import weighted_matrix
-from mgviz.levels.micro import ease_from_gram, fit_als, item_gram, micro_item_model
+from mgviz.levels.micro import FitCache, ease_from_gram, fit_als, item_gram, micro_item_model
 from mgviz.levels.time import TimeLevel
 from mgviz.schema import Dataset
 
@@ -66,6 +66,12 @@ class _Scorer:
         return total / max(n, 1)
 
 
+def tuning_sample(fit: Dataset, seed: int, max_interactions: int = TUNE_MAX_INTERACTIONS) -> Dataset:
+    """What tuning fits on: ``fit`` itself, or the whole histories of a seeded sample of its users
+    when it has more than ``max_interactions`` interactions (see :func:`tune_levels`' ``population``)."""
+    return _sample(fit, max_interactions, seed)[0]
+
+
 def _sample(fit: Dataset, max_interactions: int, seed: int) -> tuple[Dataset, float]:
     """``fit`` itself, or the whole histories of a seeded sample of users with about
     ``max_interactions`` interactions; and the share of users kept."""
@@ -79,19 +85,28 @@ def _sample(fit: Dataset, max_interactions: int, seed: int) -> tuple[Dataset, fl
 
 
 def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_cap: int | None = None,
-                progress=None, fixed=()) -> dict:  # fmt: skip
+                progress=None, fixed=(), cache: FitCache | None = None,
+                population: int | None = None) -> dict:  # fmt: skip
     """The chosen settings and how they were chosen; settings named in ``fixed`` (the user set
-    them) keep their value and are not tuned.
+    them) keep their value and are not tuned. The chosen ALS and EASE fits go into ``cache``
+    (when the whole of ``fit`` was used), so a build of ``fit`` with the chosen settings reuses them.
 
     Returns ``{"params": {setting: value}, "baselines": {"ease": {"l2"}, "itemknn": {"neighbours"}},
     "curves": [{"level", "param", "value", "ndcg", "chosen"}], "seconds", "fits", "sample"}``;
     ``params`` are :class:`BuildConfig` fields, ready for ``dataclasses.replace``.
+
+    ``population``: ``fit`` is already a user sample (:func:`tuning_sample`) of a log with this many
+    users; otherwise a big ``fit`` is sampled here. EASE's λ is then scaled to the whole log, and
+    ``sample_params`` holds the unscaled λ for a build of the sample itself.
     """
     from mgviz.evaluation.report import evaluated_rows
 
     t0 = time.perf_counter()
-    full_users = len(fit.users)
-    fit, share = _sample(fit, TUNE_MAX_INTERACTIONS, config.seed)
+    if population is None:
+        full_users = len(fit.users)
+        fit, share = _sample(fit, TUNE_MAX_INTERACTIONS, config.seed)
+    else:
+        full_users, share = population, len(fit.users) / max(population, 1)
     n_items = len(fit.items)
     seen = (fit.matrix() > 0).astype(np.float32).tocsr()
     target = fit.matrix(val_df[val_df["user_id"].isin(pd.Index(fit.users["user_id"]))])
@@ -117,6 +132,7 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
         return best["value"]
 
     params: dict = {}
+    sample_params: dict = {}
     baselines: dict = {}
     effective = micro_item_model(config.micro_model, n_items, config.ease_max_items)
     # ---------------------------------------------------------------- EASE λ (micro part, baseline, time level)
@@ -139,23 +155,34 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
             ease_b = ease_from_gram(gram, config.ease_l2 * share)
         elif "ease" in effective:
             params["ease_l2"] = best / share
+            if share < 1.0:
+                sample_params["ease_l2"] = best
+            if cache is not None:
+                cache.put(FitCache.ease_key(seen, best), ease_b)
         del gram
     # ---------------------------------------------------------------- ALS, one setting at a time
     if "als" in effective and seen.nnz:
         current = {"half_life_days": config.half_life_days, "alpha": config.alpha, "factors": config.factors,
                    "regularization": config.regularization}  # fmt: skip
-        cache: dict = {}
+        done: dict = {}
+        kept: dict = {}  # the factors of the best settings so far: the search ends on one of them
 
         def als_ndcg(setting):
             key = tuple(sorted(setting.items(), key=lambda kv: kv[0]))
-            if key not in cache:
+            if key not in done:
                 nonlocal fits
                 w = weighted_matrix(fit, setting["half_life_days"])
                 u, v = fit_als(w, int(setting["factors"]), float(setting["regularization"]), config.iterations,
                                float(setting["alpha"]), config.seed)  # fmt: skip
                 fits += 1
-                cache[key] = score(lambda blk: u[blk] @ v.T)
-            return cache[key]
+                done[key] = score(lambda blk: u[blk] @ v.T)
+                if cache is not None:
+                    top = max(done.values())
+                    for old in [k for k in kept if done[k] < top]:
+                        del kept[old]
+                    if done[key] >= top:
+                        kept[key] = (w, (u, v))
+            return done[key]
 
         grids = [("half_life_days", HALF_LIFE_GRID if fit.has_time else (config.half_life_days,)),
                  ("alpha", ALPHA_GRID), ("factors", FACTORS_GRID), ("regularization", REG_GRID)]  # fmt: skip
@@ -168,6 +195,12 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
                 record("als", name, value, als_ndcg({**current, name: value}))
             current[name] = choose("als", name)
         params.update({k: v for k, v in current.items() if k not in fixed})
+        final = kept.get(tuple(sorted(current.items(), key=lambda kv: kv[0])))
+        if final is not None:
+            w, factors = final
+            cache.put(FitCache.als_key(w, current["factors"], current["regularization"], config.iterations,
+                                       current["alpha"], config.seed), factors)  # fmt: skip
+        kept.clear()
     # ---------------------------------------------------------------- time level (no refit per setting)
     report("time level")
     level = TimeLevel.from_dataset(fit, seen, ease_b)
@@ -224,7 +257,9 @@ def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_ca
         "fits": fits,
         "validation_users": int(len(rows)),
     }
+    if sample_params:
+        info["sample_params"] = sample_params
     if share < 1.0:
-        info["sample"] = (f"levels tuned on a seeded sample of {len(fit.users):,} of {full_users:,} users "
+        info["sample"] = (f"tuned on a seeded sample of {len(fit.users):,} of {full_users:,} users "
                           f"(EASE λ scaled by {1 / share:.2f} to the whole log)")  # fmt: skip
     return info

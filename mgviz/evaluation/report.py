@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from mgviz.encoder import Encoder
 from mgviz.evaluation.baselines import baseline_levels
-from mgviz.evaluation.level_tuning import tune_levels
+from mgviz.evaluation.level_tuning import tune_levels, tuning_sample
 from mgviz.evaluation.metrics import (
     beyond_accuracy,
     by_group,
@@ -33,6 +33,7 @@ from mgviz.evaluation.splits import describe_split, split
 from mgviz.evaluation.tuning import choose_weights_grid, learn_weights_stacking, weight_surface
 from mgviz.fusion import fuse, top_n
 from mgviz.levels.base import Level
+from mgviz.levels.micro import FitCache
 from mgviz.pipeline import BuildConfig, InterestModel, build
 from mgviz.schema import LEVELS, Dataset
 
@@ -84,13 +85,21 @@ def tune_on_validation(
     if n_ok < MIN_TUNING_USERS:
         return _untuned(config, validation, f"mgviz needs at least {MIN_TUNING_USERS} users with 2 or more "
                         f"interactions to tune weights (this log has {n_ok}) – using the default weights")  # fmt: skip
-    fit_ds = train.with_interactions(fit_df)
+    # a big log is tuned (levels and weights) on the whole histories of a seeded sample of its users
+    fit_ds = tuning_sample(train.with_interactions(fit_df), config.seed)
+    val_df = val_df[val_df["user_id"].isin(pd.Index(fit_ds.users["user_id"]))]
     levels_info = None
+    fits = FitCache()  # the fits level tuning chose are not fitted again by the build below
+    sample_config = config
     if config.tune_levels:
-        levels_info = tune_levels(fit_ds, val_df, config, progress=progress, fixed=fixed)
+        levels_info = tune_levels(fit_ds, val_df, config, progress=progress, fixed=fixed, cache=fits,
+                                  population=len(train.users))  # fmt: skip
         config = replace(config, **levels_info["params"])
-    model = build(fit_ds, _fast_config(config), encoder, progress=progress)
-    exclude, target = _binary(fit_ds.matrix()), _binary(train.matrix(val_df))
+        sample_config = replace(config, **levels_info.get("sample_params", {}))
+    model = build(fit_ds, _fast_config(sample_config), encoder, progress=progress, fit_cache=fits)
+    if levels_info:
+        levels_info["reused_fits"] = fits.hits
+    exclude, target = _binary(fit_ds.matrix()), _binary(fit_ds.matrix(val_df))
     rows, n_with_target = evaluated_rows(target, config.seed)
     sample = model.scores(rows)
     weights, surface = choose_weights_grid(
@@ -102,6 +111,8 @@ def tune_on_validation(
     except ValueError:  # every sampled pair in one class: nothing to learn, the grid's choice stands
         stacking = dict(weights)
     validation.update(evaluated_users=int(len(rows)), users_with_target=n_with_target)
+    if len(fit_ds.users) < len(train.users):
+        validation.update(tuned_on_users=len(fit_ds.users), of_users=len(train.users))
     out = {"weights": weights, "stacking_weights": stacking, "surface": surface, "validation": validation,
            "params": levels_info["params"] if levels_info else {}}  # fmt: skip
     if levels_info:

@@ -8,6 +8,7 @@ interest vector.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Callable
 
@@ -93,6 +94,47 @@ def als_fold_in(weighted_row: np.ndarray, item_factors: np.ndarray, alpha: float
     return np.linalg.solve(a, b).astype(np.float32)
 
 
+def matrix_key(matrix: sp.spmatrix) -> str:
+    """A content hash of a sparse matrix (shape, structure and values)."""
+    m = sp.csr_matrix(matrix)
+    h = hashlib.sha1(repr((m.shape, str(m.dtype))).encode())
+    for part in (m.indptr, m.indices, m.data):
+        h.update(np.ascontiguousarray(part).tobytes())
+    return h.hexdigest()
+
+
+class FitCache:
+    """Fits kept for reuse: the same ALS or EASE on the very same matrix with the very same settings
+    is computed once – e.g. level tuning fits the chosen setting on the validation part, and the build
+    that chooses the weights on that part reuses it. Keyed by the matrix's content hash and every
+    setting, so a reused fit is identical to a new one; ``hits`` counts the reuses."""
+
+    def __init__(self):
+        self._fits: dict[tuple, object] = {}
+        self.hits = 0
+
+    @staticmethod
+    def als_key(weighted, factors, regularization, iterations, alpha, seed) -> tuple:
+        return ("als", matrix_key(weighted), int(factors), float(regularization), int(iterations), float(alpha),
+                int(seed))  # fmt: skip
+
+    @staticmethod
+    def ease_key(seen, l2) -> tuple:
+        return ("ease", matrix_key((sp.csr_matrix(seen) > 0).astype(np.float32)), float(l2))
+
+    def put(self, key: tuple, value) -> None:
+        self._fits[key] = value
+
+    def get(self, key: tuple):
+        value = self._fits.get(key)
+        if value is not None:
+            self.hits += 1
+        return value
+
+    def __len__(self) -> int:
+        return len(self._fits)
+
+
 #: EASE inverts an items × items matrix (float64 Gram and inverse, float32 weights: 335 MB at 4,096 items). Above this
 #: many items the micro level switches to sparse item-kNN (``neighbours`` per item), which scales
 #: with the log. Raise it (``ease_max_items``) on a machine with memory to spare.
@@ -116,13 +158,26 @@ def ease_from_gram(gram: np.ndarray, l2: float, overwrite: bool = False) -> np.n
     """EASE weights from a precomputed :func:`item_gram` (``overwrite``: reuse its memory)."""
     if l2 <= 0:
         raise ValueError(f"ease: l2 must be > 0, got {l2}")
-    g = gram if overwrite else gram.copy()
+    from scipy.linalg import lapack
+
+    g = np.array(gram, dtype=np.float64, order="F", copy=not overwrite)
     g[np.diag_indices_from(g)] += l2
-    p = np.linalg.inv(g)
-    del g
+    # XᵀX + λI is symmetric positive definite: a Cholesky inverse (potrf + potri) takes half the work of inv()
+    c, info = lapack.dpotrf(g, lower=False, overwrite_a=True, clean=False)
+    if info == 0:
+        p, info = lapack.dpotri(c, lower=False, overwrite_c=True)
+    if info != 0:  # not positive definite after all (cannot happen for λ > 0 in exact arithmetic)
+        p = np.linalg.inv(np.asarray(gram, dtype=np.float64) + l2 * np.eye(len(gram)))
+    else:
+        for lo in range(0, len(p), 512):  # potri fills the upper triangle only: mirror it, a band at a time
+            hi = min(lo + 512, len(p))
+            p[hi:, lo:hi] = p[lo:hi, hi:].T
+            band = p[lo:hi, lo:hi]
+            band[np.tril_indices_from(band, -1)] = band.T[np.tril_indices_from(band, -1)]
+    del g, c
     p /= -np.diag(p).copy()[None, :]
     p[np.diag_indices_from(p)] = 0.0
-    return p.astype(np.float32)
+    return np.ascontiguousarray(p, dtype=np.float32)
 
 
 def knn_item_weights(matrix: sp.spmatrix, neighbours: int = KNN_NEIGHBOURS) -> sp.csr_matrix:
@@ -237,16 +292,29 @@ def micro_item_model(model: str, n_items: int, ease_max_items: int = EASE_MAX_IT
     return model
 
 
-def fit_micro(weighted, seen, config, callback=None) -> BlendLevel:
+def fit_micro(weighted, seen, config, callback=None, cache: FitCache | None = None) -> BlendLevel:
     """The micro level for ``config`` (``micro_model``, ALS and EASE settings): ALS, an item-item
-    model, or the mean of both after per-user scaling."""
+    model, or the mean of both after per-user scaling. A fit found in ``cache`` is reused."""
     effective = micro_item_model(config.micro_model, weighted.shape[1], config.ease_max_items)
+    n_items = weighted.shape[1]
     parts: list[Level] = []
     if "als" in effective or weighted.nnz == 0:
-        parts.append(ALSLevel.fit(weighted, config.factors, config.regularization, config.iterations, config.alpha,
-                                  config.seed, callback))  # fmt: skip
+        setting = (config.factors, config.regularization, config.iterations, config.alpha, config.seed)
+        factors = cache.get(FitCache.als_key(weighted, *setting)) if cache is not None and weighted.nnz else None
+        if factors is not None:
+            parts.append(ALSLevel("als", n_items, {"alpha": config.alpha, "regularization": config.regularization,
+                                                   "factors": config.factors},
+                                  user_side=factors[0], item_side=factors[1]))  # fmt: skip
+        else:
+            parts.append(ALSLevel.fit(weighted, *setting, callback))
     if weighted.nnz and ("ease" in effective or "knn" in effective):
-        parts.append(ItemItemLevel.fit(seen, "ease" if "ease" in effective else "knn", config.ease_l2))
+        b = cache.get(FitCache.ease_key(seen, config.ease_l2)) if cache is not None and "ease" in effective else None
+        if b is not None:
+            history = (sp.csr_matrix(seen) > 0).astype(np.float32).tocsr()
+            parts.append(ItemItemLevel("item_item", n_items, {"model": "ease", "l2": config.ease_l2},
+                                       history=history, weights=b))  # fmt: skip
+        else:
+            parts.append(ItemItemLevel.fit(seen, "ease" if "ease" in effective else "knn", config.ease_l2))
     params = {"micro_model": config.micro_model, "effective": effective if weighted.nnz else "als"}
     return BlendLevel("micro", weighted.shape[1], params, parts)
 

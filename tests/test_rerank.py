@@ -82,13 +82,24 @@ def test_a_user_with_too_few_items_left_gets_padding_not_repeats():
     assert top.shape == top_n(SCORES, 5, exclude=seen).shape
 
 
-def test_blockwise_equals_one_shot_and_runs_are_deterministic():
+def test_blockwise_equals_one_shot_and_runs_are_deterministic(monkeypatch):
+    import mgviz.rerank as rr
+
     scores, seen, vectors = random_case(n_users=57, seed=3)
     cand = top_n(scores, 30, exclude=seen)
     cand_scores = np.take_along_axis(scores, cand, axis=1)
     whole = mmr(cand, cand_scores, vectors, 0.4, 10)
-    for cells in (1, 30 * 6 * 5, 30 * 6 * 13):  # 1, 5 and 13 users a block
+    real, blocks = rr._mmr_block, []
+
+    def counted(cand, *args):
+        blocks.append(len(cand))
+        return real(cand, *args)
+
+    monkeypatch.setattr(rr, "_mmr_block", counted)
+    for cells, sizes in ((1, [1] * 57), (30 * 30 * 5, [5] * 11 + [2]), (30 * 30 * 13, [13] * 4 + [5])):
+        blocks.clear()  # 1, 5 and 13 users a block (30 candidates² numbers each)
         np.testing.assert_array_equal(mmr(cand, cand_scores, vectors, 0.4, 10, cells=cells), whole)
+        assert blocks == sizes
     np.testing.assert_array_equal(mmr(cand, cand_scores, vectors, 0.4, 10), whole)
     assert not np.array_equal(whole, cand[:, :10]), "λ = 0.4 changed nothing: the test says nothing"
 
@@ -142,11 +153,12 @@ def test_model_recommend_at_zero_is_todays_lists_and_above_zero_diversifies(mode
         model.recommend(weights, n=10, diversity=2)
 
 
-def test_recommend_in_blocks_with_diversity_gives_the_same_lists(model, monkeypatch):
+@pytest.mark.parametrize("similarity", ["categories", "embeddings"])
+def test_recommend_in_blocks_with_diversity_gives_the_same_lists(model, monkeypatch, similarity):
     import mgviz.levels.base as base
 
     weights = {"micro": 0.6, "semantic": 0.4}
-    whole = model.recommend(weights, n=8, diversity=0.3)
+    whole = model.recommend(weights, n=8, diversity=0.3, similarity=similarity)
     real, blocks = base.iter_blocks, []
 
     def small_blocks(rows, n_items, cells=0):  # 16 users a block
@@ -155,7 +167,7 @@ def test_recommend_in_blocks_with_diversity_gives_the_same_lists(model, monkeypa
             yield block
 
     monkeypatch.setattr(base, "iter_blocks", small_blocks)
-    pd.testing.assert_frame_equal(model.recommend(weights, n=8, diversity=0.3), whole)
+    pd.testing.assert_frame_equal(model.recommend(weights, n=8, diversity=0.3, similarity=similarity), whole)
     assert len(blocks) == 6
 
 

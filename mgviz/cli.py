@@ -26,6 +26,7 @@ from mgviz.config import (
 )
 from mgviz.errors import InputError
 from mgviz.fusion import parse_weights
+from mgviz.rerank import SIMILARITIES, check_diversity
 
 EXIT_BAD_INPUT = 2
 
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--all-users", action="store_true", help="every user")
     r.add_argument("--n", type=int, default=10, help="list length (default 10)")
     r.add_argument("--weights", default=None, help="override the run's fusion weights (e.g. micro=1)")
+    r.add_argument("--diversity", default="0", metavar="LAMBDA",
+                   help="MMR re-ranking for diversity, 0 (the fused lists, default) to 1 (e.g. 0.3)")  # fmt: skip
+    r.add_argument("--similarity", default="categories", choices=list(SIMILARITIES),
+                   help="what --diversity measures similarity on: item categories (default) or text embeddings")  # fmt: skip
     r.add_argument("--out", help="write CSV (or .parquet) here instead of stdout")
     r.add_argument("--json", action="store_true", help="print JSON instead of CSV")
 
@@ -281,6 +286,10 @@ def cmd_recommend(args) -> int:
 
     if args.n < 1:
         raise CliError(f"--n {args.n}: the list needs at least 1 item")
+    try:
+        diversity = check_diversity(args.diversity)
+    except ValueError:
+        raise CliError(f"--diversity {args.diversity}: should be a number from 0 (pure relevance) to 1") from None
     model = load_run(args.run, interactions=False)  # lists need the levels and the seen matrix only
     weights = _weights(args.weights) if args.weights else model.config.weights
     if weights == "auto":
@@ -291,7 +300,7 @@ def cmd_recommend(args) -> int:
             rows = np.array([model.user_row(args.user)])
         except KeyError:
             raise CliError(f"--user {args.user}: no such user in run {args.run}") from None
-    frame = model.recommend(weights, n=args.n, rows=rows)
+    frame = model.recommend(weights, n=args.n, rows=rows, diversity=diversity, similarity=args.similarity)
     _write_frame(frame, args.out, args.json)
     return 0
 

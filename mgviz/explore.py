@@ -291,9 +291,17 @@ def user_keywords(model: InterestModel, user_id: str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------- fusion
-def user_list(model: InterestModel, row: int, weights: dict[str, float], n: int) -> pd.DataFrame:
-    """One user's fused list with titles, categories and a one-line reason per item."""
-    recs = model.recommend(weights, n=n, rows=[row])
+def user_list(
+    model: InterestModel,
+    row: int,
+    weights: dict[str, float],
+    n: int,
+    diversity: float = 0.0,
+    similarity: str = "categories",
+) -> pd.DataFrame:
+    """One user's fused list with titles, categories and a one-line reason per item (MMR re-ranked
+    with λ = ``diversity`` over ``similarity`` when it is above 0)."""
+    recs = model.recommend(weights, n=n, rows=[row], diversity=diversity, similarity=similarity)
     items = model.dataset.items.set_index("item_id")
     recs["title"] = items["title"].reindex(recs["item_id"]).fillna("").to_numpy()
     recs["categories"] = [", ".join(c) for c in items["categories"].reindex(recs["item_id"])]
@@ -409,9 +417,11 @@ def _has_words(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def all_lists(model: InterestModel, weights: dict[str, float], n: int) -> pd.DataFrame:
-    """Every user's fused top-``n`` with item titles (for export)."""
-    recs = model.recommend(weights, n=n)
+def all_lists(
+    model: InterestModel, weights: dict[str, float], n: int, diversity: float = 0.0, similarity: str = "categories"
+) -> pd.DataFrame:
+    """Every user's fused top-``n`` with item titles (for export), re-ranked as in :func:`user_list`."""
+    recs = model.recommend(weights, n=n, diversity=diversity, similarity=similarity)
     titles = model.dataset.items.set_index("item_id")["title"]
     recs.insert(3, "title", titles.reindex(recs["item_id"]).fillna("").to_numpy())
     return recs
@@ -436,13 +446,21 @@ def split_text(info: dict) -> str:
     return f"{users}, {held}"
 
 
-def run_settings(model: InterestModel, weights: dict[str, float], n: int, source: str) -> dict:
-    """Everything needed to reproduce the current view: build config, fusion weights, data, versions."""
+def run_settings(
+    model: InterestModel,
+    weights: dict[str, float],
+    n: int,
+    source: str,
+    diversity: float = 0.0,
+    similarity: str = "categories",
+) -> dict:
+    """Everything needed to reproduce the current view: build config, fusion weights and re-ranking
+    (MMR λ and the similarity it uses), data, versions."""
     ds = model.dataset
     return {
         "source": source,
         "config": model.config.to_dict(),
-        "fusion": {"weights": weights, "n": n},
+        "fusion": {"weights": weights, "n": n, "diversity": float(diversity), "similarity": similarity},
         "dataset": {
             "users": len(ds.users),
             "items": len(ds.items),

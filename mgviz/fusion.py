@@ -142,17 +142,27 @@ def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None, rows
     return top
 
 
-def recommend(levels, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted") -> pd.DataFrame:
+def recommend(
+    levels, weights, seen, user_ids, item_ids, n=10, rows=None, strategy="weighted", diversity=0.0, item_vectors=None
+) -> pd.DataFrame:
     """Top-``n`` fused lists of users ``rows`` (default all) with each level's contribution.
 
     ``levels`` maps names to fitted levels (:class:`mgviz.levels.base.Level`). Contributions are
     weight × normalised level score; with the weighted strategy they add up to the score, with
     the product strategy they still show each level's share of the evidence. Users are fused
     and ranked a block at a time (:data:`mgviz.levels.base.BLOCK_CELLS` scores per level).
+
+    ``diversity`` > 0 re-ranks each block's lists by MMR (:func:`mgviz.rerank.rerank`) with λ =
+    ``diversity`` over ``item_vectors`` (items × d); ranks then follow the re-ranked order while
+    ``score`` stays the fused score.
     """
     from mgviz.levels.base import iter_blocks
+    from mgviz.rerank import check_diversity, rerank
 
     check_strategy(strategy)
+    diversity = check_diversity(diversity)
+    if diversity > 0 and item_vectors is None:
+        raise ValueError("diversity > 0 needs item_vectors to measure similarity on")
     n_items = len(item_ids)
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows, dtype=np.int64)
     total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
@@ -163,7 +173,7 @@ def recommend(levels, weights, seen, user_ids, item_ids, n=10, rows=None, strate
     for block in iter_blocks(row_idx, n_items, cells):
         parts = {name: lv.score(block) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
         fused = fuse(parts, weights, strategy=strategy)
-        top = top_n(fused, n, exclude=seen[block])
+        top = rerank(fused, n, item_vectors, diversity, exclude=seen[block])  # λ = 0: top_n's lists
         frames.append(_list_frame(block, top, fused, parts, weights, total, user_ids, item_ids))
     if not frames:
         return _list_frame(row_idx, np.zeros((0, n), np.int64), None, {}, weights, total, user_ids, item_ids)

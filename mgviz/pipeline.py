@@ -141,14 +141,28 @@ class InterestModel:
         """Each level's normalised scores of users ``rows`` against all items (len(rows) × items)."""
         return {name: self.levels[name].score(rows) for name in (levels or self.levels)}
 
-    def recommend(self, weights: dict[str, float] | None = None, n: int = 10, rows=None) -> pd.DataFrame:
+    def recommend(
+        self,
+        weights: dict[str, float] | None = None,
+        n: int = 10,
+        rows=None,
+        diversity: float = 0.0,
+        similarity: str = "categories",
+    ) -> pd.DataFrame:
         """Top-``n`` lists with each level's contribution (weight × normalised score) per item.
 
         Columns ``user_id, rank, item_id, score`` then one per level. Computed a bounded block
-        of users at a time.
+        of users at a time. ``diversity`` (λ in [0, 1]) > 0 re-ranks the lists by MMR with cosine
+        similarity of item ``similarity`` vectors (``"categories"`` or ``"embeddings"``,
+        :mod:`mgviz.rerank`); 0 gives the fused lists themselves.
         """
+        from mgviz.rerank import check_diversity, check_similarity, item_vectors
+
+        check_similarity(similarity)
+        vectors = item_vectors(self, similarity) if check_diversity(diversity) > 0 else None
         return fused_recommend(self.levels, weights or self.config.weights, self.seen, self.user_ids,
-                               self.item_ids, n=n, rows=rows, strategy=self.config.fusion_strategy)  # fmt: skip
+                               self.item_ids, n=n, rows=rows, strategy=self.config.fusion_strategy,
+                               diversity=diversity, item_vectors=vectors)  # fmt: skip
 
     # ------------------------------------------------------------- one user's new behaviour
     def evidence(self, row: int, extra: pd.DataFrame | None = None) -> UserEvidence:

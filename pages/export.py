@@ -19,11 +19,12 @@ def main() -> None:
     st.title("Export")
     weights = st.session_state.get(state.WEIGHTS) or state.normalised_weights(model.config.weights)
     n = int(st.session_state.get(state.LIST_N) or 10)
+    rerank = state.rerank_setting()
     slug = model_slug(model)
-    lists_section(model, weights, n, slug)
+    lists_section(model, weights, n, slug, rerank)
     profiles_section(model, model_key, slug)
     report_section(model, model_key, slug)
-    settings_section(model, weights, n, slug)
+    settings_section(model, weights, n, slug, rerank)
 
 
 def model_slug(model) -> str:
@@ -32,25 +33,28 @@ def model_slug(model) -> str:
     return f"{stem or 'mgviz'}-k{len(model.profiles)}"
 
 
-def lists_section(model, weights: dict, n: int, slug: str) -> None:
+def lists_section(model, weights: dict, n: int, slug: str, rerank: dict) -> None:
     st.subheader("Recommendation lists")
+    diverse = (f", re-ranked for diversity (MMR λ {rerank['diversity']:.2f}, {rerank['similarity']} similarity)"
+               if rerank["diversity"] > 0 else "")  # fmt: skip
     st.caption(
         f"Top {n} for every user ({len(model.user_ids):,} users) with the weights set on the Recommendations page: "
         + ", ".join(f"{lv} {w:.2f}" for lv, w in weights.items())
+        + diverse
         + ". Each level's column is its contribution to the score."
     )
     if sum(weights.values()) <= 0:
         st.warning("All weights are zero – set them on the Recommendations page.")
         return
-    preview = explore.user_list(model, 0, weights, min(n, 5)).drop(columns=["reason"])
+    preview = explore.user_list(model, 0, weights, min(n, 5), **rerank).drop(columns=["reason"])
     st.dataframe(preview, hide_index=True, width="stretch")
     cols = st.container(horizontal=True)
     cols.download_button(
-        "Lists as CSV", data=lambda: explore.csv_bytes(explore.all_lists(model, weights, n)), file_name=f"{slug}-lists.csv",
-        mime="text/csv", icon=":material/download:", key="export.lists.csv",
+        "Lists as CSV", data=lambda: explore.csv_bytes(explore.all_lists(model, weights, n, **rerank)),
+        file_name=f"{slug}-lists.csv", mime="text/csv", icon=":material/download:", key="export.lists.csv",
     )  # fmt: skip
     cols.download_button(
-        "Lists as Parquet", data=lambda: explore.parquet_bytes(explore.all_lists(model, weights, n)),
+        "Lists as Parquet", data=lambda: explore.parquet_bytes(explore.all_lists(model, weights, n, **rerank)),
         file_name=f"{slug}-lists.parquet", mime="application/octet-stream", icon=":material/download:",
         key="export.lists.parquet",
     )  # fmt: skip
@@ -84,9 +88,9 @@ def report_section(model, model_key: cache.ModelKey, slug: str) -> None:
     )  # fmt: skip
 
 
-def settings_section(model, weights: dict, n: int, slug: str) -> None:
+def settings_section(model, weights: dict, n: int, slug: str, rerank: dict) -> None:
     st.subheader("Run settings")
-    settings = explore.run_settings(model, weights, n, st.session_state.get(state.MODEL_SOURCE, ""))
+    settings = explore.run_settings(model, weights, n, st.session_state.get(state.MODEL_SOURCE, ""), **rerank)
     with st.expander("Show settings"):
         st.json(settings, expanded=1)
     st.download_button(

@@ -53,9 +53,11 @@ def apply_k(model, model_key: cache.ModelKey, k: int) -> None:
     seg = cache.segmentation(model_key, k, model)
     new = explore.with_segmentation(model, seg, cache.term_stats(model_key, model))
     weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
+    pinned_rerank = st.session_state.get(state.PINNED_RERANK)
     source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]
     state.set_model(new, model_key.resegmented(k), f"{source} · re-segmented with K={k}")
     st.session_state[state.WEIGHTS], st.session_state[state.PINNED] = weights, pinned
+    st.session_state[state.PINNED_RERANK] = pinned_rerank
     st.session_state[state.MACRO_K] = k
     st.rerun()
 

@@ -25,6 +25,9 @@ from ui.evaljob import PANEL_METRICS, panel_row
 STEP = 0.05
 BROWSER_PAINT_SECONDS = 0.05
 N_KEY = state.widget_key("n")
+DIVERSITY_KEY = state.widget_key("diversity")
+SIMILARITY_KEY = state.widget_key("similarity")
+SIMILARITY_LABELS = {"categories": "Categories", "embeddings": "Text embeddings"}
 
 
 def model_levels(model) -> list[str]:
@@ -69,23 +72,24 @@ def fusion_body(model, row: int, job) -> None:
     evaluation_status(job)
     controls, results = st.columns([1, 3], gap="large")
     with controls:
-        weights, n = weight_controls(model, job)
+        weights, n, rerank = weight_controls(model, job)
     if sum(weights.values()) <= 0:
         with results:
             st.warning("Give at least one level a weight above zero.")
         return
     with results:
-        recs = user_list(model, row, weights, n)
+        recs = user_list(model, row, weights, n, **rerank)
         # Both computed before either is drawn: while the script computes, the server's message loop
         # waits for the interpreter, so a table sent before the metrics were computed arrived no sooner.
-        rows = metric_rows(job, weights)
-        st.markdown(f"**Top {n} for user {widgets.md_escape(model.user_ids[row])}**")
+        rows = metric_rows(job, weights, rerank)
+        diverse = f", re-ranked for diversity: MMR {lambda_text(rerank)}" if rerank["diversity"] > 0 else ""
+        st.markdown(f"**Top {n} for user {widgets.md_escape(model.user_ids[row])}**{diverse}")
         table = recs[["rank", "title", "categories", "score", "reason"]].rename(
             columns={"reason": "why it is recommended"}
         )
         with st.container(key="recs-table"):
             st.table(table.assign(score=table["score"].map("{:.3f}".format)), hide_index=True)
-        metric_numbers(job, weights, rows)
+        metric_numbers(job, weights, rows, rerank)
     # Let the browser draw the list and the numbers before the chart messages arrive: a Plotly chart
     # received in the same batch holds their paint back by the time it takes to lay out (~100 ms here).
     time.sleep(BROWSER_PAINT_SECONDS)
@@ -124,7 +128,9 @@ def evaluation_status(job) -> None:
             st.warning(f"Held-out metrics are not available: {job.error}", icon=":material/warning:")
 
 
-def weight_controls(model, job) -> tuple[dict[str, float], int]:
+def weight_controls(model, job) -> tuple[dict[str, float], int, dict]:
+    """The level sliders, N, the diversity controls and the buttons; returns the weights, N and the
+    MMR setting (``{"diversity", "similarity"}``)."""
     st.markdown("**Fusion weights**")
     stored = stored_weights(model)
     # Each slider's value= is the stored weight, not the slider's minimum: the browser falls back to it
@@ -136,26 +142,55 @@ def weight_controls(model, job) -> tuple[dict[str, float], int]:
                   key=slider_key(level))  # fmt: skip
     list_n = int(st.session_state.get(state.LIST_N) or 10)
     n = st.slider("List length N", 5, 50, value=list_n, step=1, key=N_KEY)
+    rerank = diversity_controls()
     weights = {level: float(st.session_state[slider_key(level)]) for level in model_levels(model)}
     st.session_state[state.WEIGHTS] = weights
     st.session_state[state.LIST_N] = int(n)
     total = sum(weights.values())
     if total > 0:
         st.caption("Normalised: " + " · ".join(f"{lv} {w / total:.0%}" for lv, w in weights.items()))
-    st.button("Pin these weights", icon=":material/push_pin:", on_click=pin, args=(weights,), width="stretch",
-              help="Keep them as the reference the metrics compare against.")  # fmt: skip
+    st.button("Pin these weights", icon=":material/push_pin:", on_click=pin, args=(weights, rerank), width="stretch",
+              help="Keep them (and the diversity λ) as the reference the metrics compare against.")  # fmt: skip
     st.button("Auto-tune", icon=":material/auto_fix_high:", on_click=auto_tune, args=(job,), width="stretch",
               disabled=not job.ready, help="Weights chosen on a validation split carved from the training data.")  # fmt: skip
     st.button("Reset to the run's weights", icon=":material/undo:", on_click=set_weights,
               args=(state.normalised_weights(model.config.weights),), width="stretch")  # fmt: skip
     pinned = st.session_state.get(state.PINNED)
     if pinned:
-        st.caption("Pinned: " + " · ".join(f"{lv} {w:.2f}" for lv, w in pinned.items()))
-    return weights, int(n)
+        st.caption("Pinned: " + " · ".join(f"{lv} {w:.2f}" for lv, w in pinned.items())
+                   + f" · {rerank_text(pinned_rerank())}")  # fmt: skip
+    return weights, int(n), rerank
 
 
-def pin(weights: dict[str, float]) -> None:
+def diversity_controls() -> dict:
+    """The MMR λ slider and what similarity means; the session keeps both (Export uses them too)."""
+    stored = state.rerank_setting()
+    st.slider("Diversity (MMR λ)", 0.0, 1.0, value=_snap(stored["diversity"]), step=STEP, key=DIVERSITY_KEY,
+              help="0 = the fused list. Higher re-ranks each user's best 100 items: the next item is the one "
+              "with the best (1 − λ) · relevance − λ · similarity to the items already listed.")  # fmt: skip
+    st.segmented_control("Similarity by", list(SIMILARITY_LABELS), format_func=SIMILARITY_LABELS.get,
+                         default=stored["similarity"], key=SIMILARITY_KEY, required=True,
+                         help="Cosine of the items' category vectors or of their text embeddings.")  # fmt: skip
+    rerank = {"diversity": float(st.session_state[DIVERSITY_KEY]),
+              "similarity": st.session_state[SIMILARITY_KEY] or stored["similarity"]}  # fmt: skip
+    st.session_state[state.DIVERSITY], st.session_state[state.SIMILARITY] = rerank["diversity"], rerank["similarity"]
+    return rerank
+
+
+def rerank_text(rerank: dict | None) -> str:
+    """ "diversity λ 0.30 (categories)", or "no diversity re-ranking" at λ = 0."""
+    if not rerank or rerank["diversity"] <= 0:
+        return "no diversity re-ranking"
+    return f"diversity {lambda_text(rerank)}"
+
+
+def pinned_rerank() -> dict:
+    return st.session_state.get(state.PINNED_RERANK) or {"diversity": 0.0, "similarity": "categories"}
+
+
+def pin(weights: dict[str, float], rerank: dict | None = None) -> None:
     st.session_state[state.PINNED] = dict(weights)
+    st.session_state[state.PINNED_RERANK] = dict(rerank or {"diversity": 0.0, "similarity": "categories"})
 
 
 def set_weights(weights: dict[str, float]) -> None:
@@ -170,21 +205,21 @@ def auto_tune(job) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- metrics
-def metric_rows(job, weights: dict[str, float]) -> dict[str, dict[str, float]] | None:
-    """Held-out metrics of the current weights, the pinned ones and the baselines (``None`` while the
-    evaluation is not ready); memoised per weights in the job."""
+def metric_rows(job, weights: dict[str, float], rerank: dict | None = None) -> dict[str, dict[str, float]] | None:
+    """Held-out metrics of the current weights and diversity, the pinned ones and the baselines (``None``
+    while the evaluation is not ready); memoised per setting in the job."""
     if not job.ready:
         return None
-    rows = {"current": panel_row(job.metrics(weights))}
+    rows = {"current": panel_row(job.metrics(weights, **(rerank or {})))}
     pinned_weights = st.session_state.get(state.PINNED)
     if pinned_weights:
-        rows["pinned"] = panel_row(job.metrics(pinned_weights))
+        rows["pinned"] = panel_row(job.metrics(pinned_weights, **pinned_rerank()))
     rows.update({name: panel_row(m) for name, m in job.baselines.items()})
     return rows
 
 
-def metric_numbers(job, weights: dict[str, float], rows: dict | None) -> None:
-    """The metric numbers of the current weights, with their difference to the pinned ones."""
+def metric_numbers(job, weights: dict[str, float], rows: dict | None, rerank: dict | None = None) -> None:
+    """The metric numbers of the current setting, with their difference to the pinned one."""
     st.markdown("**Held-out metrics**")
     if rows is None:
         st.caption("The metrics appear here once the background evaluation has finished.")
@@ -197,15 +232,33 @@ def metric_numbers(job, weights: dict[str, float], rows: dict | None) -> None:
         if pinned and value is not None and pinned.get(key) is not None:
             delta = f"{value - pinned[key]:+.4f} vs. pinned"
         col.metric(label, "—" if value is None else f"{value:.4f}", delta=delta, delta_color="normal")
+    with st.container(key="recs-diversity-tradeoff"):  # always there: the elements after it keep their place
+        if pinned and lambda_text(rerank) != lambda_text(pinned_rerank()):
+            st.caption(diversity_tradeoff(current, pinned, rerank, pinned_rerank()))
     total = sum(weights.values())
     with st.container(key="recs-metrics-for"):  # drawn after the numbers: the browser benchmark waits for it
         st.caption(
             "For weights "
             + " · ".join(f"{lv} {w / total:.2f}" for lv, w in weights.items())
-            + " – "
+            + f", {rerank_text(rerank)} – "
             + split_text(getattr(job.ctx, "split_info", None) or {})
             + "."
         )
+
+
+def lambda_text(rerank: dict | None) -> str:
+    """ "λ 0.30 (categories)", or "λ 0" (the fused lists)."""
+    if not rerank or rerank["diversity"] <= 0:
+        return "λ 0"
+    return f"λ {rerank['diversity']:.2f} ({SIMILARITY_LABELS[rerank['similarity']].lower()})"
+
+
+def diversity_tradeoff(current: dict, pinned: dict, rerank: dict | None, pinned_setting: dict) -> str:
+    """What the current λ costs in NDCG and gains in diversity and coverage against the pinned one."""
+    parts = [f"{label} {current[key] - pinned[key]:+.4f}" for key, label in
+             (("ndcg", "NDCG@10"), ("diversity", "diversity"), ("coverage", "coverage"))
+             if current.get(key) is not None and pinned.get(key) is not None]  # fmt: skip
+    return f"Diversity {lambda_text(rerank)} vs. pinned {lambda_text(pinned_setting)}: " + " · ".join(parts)
 
 
 def tuning_panel(model, job) -> None:

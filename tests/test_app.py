@@ -565,6 +565,56 @@ def test_metrics_pin_and_auto_tune():
     assert f"micro {expected['micro'] / sum(expected.values()):.2f}" in texts(at, "caption")  # metrics follow
 
 
+def metric_delta(at: AppTest, label: str) -> float:
+    """The difference to the pinned setting that the metric ``label`` shows ("+0.0123 vs. pinned")."""
+    delta = next(m.delta for m in at.metric if m.label == label)
+    assert delta and delta.endswith("vs. pinned"), delta
+    return float(delta.split()[0])
+
+
+def test_the_diversity_slider_reranks_the_list_and_shows_what_it_costs_against_the_pinned_setting():
+    at = wait_for_metrics(open_page("recommendations"))
+    assert at.slider(key="w.diversity").value == 0.0
+    assert at.segmented_control(key="w.similarity").value == "categories"
+    before = table_frame(at)
+    next(b for b in at.button if b.label == "Pin these weights").click()
+    at.run()
+    assert at.session_state["mgviz.pinned_rerank"] == {"diversity": 0.0, "similarity": "categories"}
+    at.slider(key="w.diversity").set_value(0.6).run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = table_frame(at)
+    assert len(after) == len(before) and list(after["title"]) != list(before["title"])
+    assert after["title"].iloc[0] == before["title"].iloc[0]  # the most relevant item stays first
+    n_categories = lambda frame: len({c for cats in frame["categories"] for c in cats.split(", ")})  # noqa: E731
+    assert n_categories(after) >= n_categories(before)
+    assert "re-ranked for diversity: MMR λ 0.60 (categories)" in texts(at, "markdown")
+    assert metric_delta(at, "Diversity (ILD)") > 0  # what λ buys, against the pinned λ = 0
+    assert metric_delta(at, "NDCG@10") != 0 or metric_delta(at, "Coverage") != 0
+    shown = texts(at, "caption")
+    line = next(line for line in shown.splitlines() if line.startswith("Diversity λ 0.60 (categories) vs. pinned λ 0:"))
+    assert f"diversity {metric_delta(at, 'Diversity (ILD)'):+.4f}" in line
+    assert (
+        f"NDCG@10 {metric_delta(at, 'NDCG@10'):+.4f}" in line
+        and f"coverage {metric_delta(at, 'Coverage'):+.4f}" in line
+    )
+    at.segmented_control(key="w.similarity").set_value("embeddings").run()
+    assert not at.exception
+    assert "diversity λ 0.60 (text embeddings)" in texts(at, "caption")
+    # pinning keeps the λ with the weights: the deltas are then measured against λ = 0.6 itself
+    next(b for b in at.button if b.label == "Pin these weights").click()
+    at.run()
+    assert at.session_state["mgviz.pinned_rerank"] == {"diversity": 0.6, "similarity": "embeddings"}
+    assert at.session_state["mgviz.pinned"] == at.session_state["mgviz.weights"]
+    assert metric_delta(at, "Diversity (ILD)") == 0 and metric_delta(at, "NDCG@10") == 0
+    assert "vs. pinned λ" not in texts(at, "caption")  # nothing to compare: the same setting
+    assert "· diversity λ 0.60 (text embeddings)" in texts(at, "caption")  # the pinned caption
+    at.switch_page("pages/export.py").run()  # the exported lists and settings follow the slider
+    assert "MMR λ 0.60, embeddings similarity" in texts(at, "caption")
+    at.switch_page("pages/recommendations.py").run()
+    assert at.slider(key="w.diversity").value == 0.6
+    assert at.segmented_control(key="w.similarity").value == "embeddings"
+
+
 # ----------------------------------------------------------------------------------------------- export
 def test_export_offers_every_download():
     at = open_page("export")
@@ -737,6 +787,30 @@ def test_eval_job_memoises_metrics():
     assert len(calls) == 1
     assert evaljob.panel_row(job.metrics({"micro": 0.5})) == {"ndcg": 0.5, "diversity": 0.5}
     assert evaljob.panel_value({"ndcg@10": 0.3}, "ndcg") == 0.3
+
+
+def test_eval_job_passes_the_diversity_through_and_memoises_per_setting():
+    calls = []
+
+    class Ctx:
+        baselines: dict = {}
+
+        def metrics_for(self, weights, k=10, quick=False, diversity=0.0, similarity="categories"):
+            calls.append((diversity, similarity))
+            return {"ndcg": 0.3 - diversity / 10, "ild_category": 0.4 + diversity / 2}
+
+        def surface(self, k=10, step=0.1):
+            return pd.DataFrame()
+
+    job = evaljob.EvalJob(None, None, None, factory=lambda *a, **k: Ctx()).start()
+    assert job.wait(10) and job.ready
+    plain = job.metrics({"micro": 1.0})
+    diverse = job.metrics({"micro": 1.0}, diversity=0.5, similarity="embeddings")
+    assert evaljob.panel_row(diverse)["diversity"] > evaljob.panel_row(plain)["diversity"]
+    assert job.metrics({"micro": 1.0}, diversity=0.5, similarity="embeddings") is diverse
+    assert job.metrics({"micro": 1.0}, diversity=0.5) is not diverse  # another similarity, another entry
+    assert job.metrics({"micro": 1.0}, diversity=0.0, similarity="embeddings") is plain  # λ = 0: no re-ranking
+    assert calls == [(0.0, "categories"), (0.5, "embeddings"), (0.5, "categories")]
 
 
 def test_a_rebuild_keeps_every_setting_the_analyst_did_not_change(monkeypatch, tmp_path):

@@ -78,6 +78,29 @@ def test_recommend_all_users_json_and_partial_weights(run_dir, capsys):
     assert (recs["micro"] == recs["score"]).all()
 
 
+def test_recommend_with_diversity_reranks_and_keeps_the_columns(run_dir, capsys):
+    base = ["recommend", "--run", str(run_dir), "--all-users", "--n", "8", "--json", "--weights", "micro=1"]
+    assert main(base) == 0
+    plain = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert main([*base, "--diversity", "0"]) == 0
+    assert pd.DataFrame(json.loads(capsys.readouterr().out)).equals(plain)  # λ = 0: the fused lists themselves
+    for similarity in ("categories", "embeddings"):
+        assert main([*base, "--diversity", "0.5", "--similarity", similarity]) == 0
+        diverse = pd.DataFrame(json.loads(capsys.readouterr().out))
+        assert list(diverse.columns) == list(plain.columns) and len(diverse) == len(plain)
+        assert diverse.groupby("user_id")["item_id"].nunique().eq(8).all()
+        firsts = diverse[diverse["rank"] == 1].set_index("user_id")["item_id"]
+        assert firsts.equals(plain[plain["rank"] == 1].set_index("user_id")["item_id"])  # the best item stays first
+        assert not diverse["item_id"].equals(plain["item_id"]), similarity
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "much"])
+def test_diversity_out_of_range_exits_2_naming_the_flag(run_dir, value, capsys):
+    assert main(["recommend", "--run", str(run_dir), "--all-users", "--n", "3", "--diversity", value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: --diversity {value}:") and "0" in err[0] and "1" in err[0]
+
+
 def test_export_profiles(run_dir, tmp_path):
     out = tmp_path / "profiles.csv"
     assert main(["export", "--run", str(run_dir), "--profiles", str(out)]) == 0

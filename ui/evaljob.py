@@ -3,7 +3,8 @@
 :class:`EvalJob` wraps ``mgviz.evaluation.report.EvalContext``: it fits the levels on
 a training split (plus a validation split for auto-tuning), then computes the
 baselines and the NDCG surface once. After that, :meth:`EvalJob.metrics` for a
-new set of weights only fuses, ranks and scores, and is memoised per weights.
+new set of weights (and MMR diversity λ) only fuses, ranks (re-ranks) and scores,
+and is memoised per setting.
 No Streamlit here: the thread only updates plain attributes the pages poll.
 """
 
@@ -129,16 +130,20 @@ class EvalJob(BackgroundJob):
         self._progress("done", 1, 1)
 
     # ------------------------------------------------------------------ queries
-    def metrics(self, weights: dict[str, float]) -> dict:
-        """Held-out metrics of the fused lists for ``weights`` (memoised)."""
+    def metrics(self, weights: dict[str, float], diversity: float = 0.0, similarity: str = "categories") -> dict:
+        """Held-out metrics of the fused lists for ``weights``, MMR re-ranked with λ = ``diversity``
+        over item ``similarity`` when it is above 0 (memoised)."""
         if not self.ready:
             raise RuntimeError("the evaluation has not finished")
-        key = tuple(sorted((lv, round(float(w), 4)) for lv, w in weights.items()))
+        diversity = round(float(diversity), 4)
+        key = (tuple(sorted((lv, round(float(w), 4)) for lv, w in weights.items())),
+               (diversity, similarity) if diversity > 0 else None)  # fmt: skip
         with self._lock:
             if key in self._memo:
                 self._memo.move_to_end(key)
                 return self._memo[key]
-        value = self.ctx.metrics_for(dict(weights), k=10, quick=True)
+        rerank = {"diversity": diversity, "similarity": similarity} if diversity > 0 else {}
+        value = self.ctx.metrics_for(dict(weights), k=10, quick=True, **rerank)
         with self._lock:
             self._memo[key] = value
             while len(self._memo) > self._max_memo:

@@ -35,6 +35,9 @@ BUILD_MESSAGE = "mgviz.build_message"  #: (kind, text): outcome of the build tha
 # ---- fusion (Recommendations / Export)
 WEIGHTS = "mgviz.weights"  #: dict level -> weight
 PINNED = "mgviz.pinned"  #: dict level -> weight, or None
+DIVERSITY = "mgviz.diversity"  #: MMR λ of the lists (0 = the fused lists)
+SIMILARITY = "mgviz.similarity"  #: what MMR's similarity is measured on: "categories" or "embeddings"
+PINNED_RERANK = "mgviz.pinned_rerank"  #: {"diversity", "similarity"} pinned with PINNED, or None
 LIST_N = "mgviz.n"  #: list length
 USER = "mgviz.user"  #: selected user id (Micro and Recommendations)
 SEGMENT = "mgviz.segment"  #: segment chosen on the Meso page
@@ -55,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     BUILD_JOB: None,
     WEIGHTS: None,
     PINNED: None,
+    DIVERSITY: 0.0,
+    SIMILARITY: "categories",
+    PINNED_RERANK: None,
     LIST_N: 10,
     USER: None,
     SEGMENT: 0,
@@ -78,12 +84,20 @@ def set_model(model, key, source: str) -> None:
     st.session_state[MODEL_ERROR] = None
     st.session_state[WEIGHTS] = normalised_weights(model.config.weights)
     st.session_state[PINNED] = None
+    st.session_state[PINNED_RERANK] = None
     st.session_state[MACRO_K] = None
     st.session_state[SEGMENT] = 0
     if st.session_state.get(USER) not in set(map(str, model.user_ids)):
         st.session_state[USER] = default_user(model)
     for level in LEVELS:  # the sliders pick the new weights up
         st.session_state.pop(widget_key(f"weight.{level}"), None)
+
+
+def rerank_setting() -> dict:
+    """The session's MMR re-ranking: ``{"diversity": λ, "similarity": ...}`` (keyword arguments of
+    ``InterestModel.recommend`` and ``explore.user_list``)."""
+    return {"diversity": float(st.session_state.get(DIVERSITY) or 0.0),
+            "similarity": st.session_state.get(SIMILARITY) or "categories"}  # fmt: skip
 
 
 def default_user(model) -> str | None:

@@ -35,6 +35,7 @@ from mgviz.fusion import fuse, top_n
 from mgviz.levels.base import Level
 from mgviz.levels.micro import FitCache
 from mgviz.pipeline import BuildConfig, InterestModel, build
+from mgviz.rerank import check_diversity, item_vectors, rerank
 from mgviz.schema import LEVELS, Dataset
 
 
@@ -264,8 +265,16 @@ class EvalContext:
         k = k or max(self.ks)
         return top_n(scores, k, exclude=self.train[self.rows])
 
-    def fused_lists(self, weights: dict[str, float], k: int | None = None) -> np.ndarray:
-        return self.lists(fuse(self.sample_scores, weights, strategy=self.model.config.fusion_strategy), k)
+    def fused_lists(
+        self, weights: dict[str, float], k: int | None = None, diversity: float = 0.0, similarity: str = "categories"
+    ) -> np.ndarray:
+        """Fused top-``k`` lists of the evaluated users; ``diversity`` (MMR λ) > 0 re-ranks them
+        (:func:`mgviz.rerank.rerank`) by ``similarity`` of items."""
+        fused = fuse(self.sample_scores, weights, strategy=self.model.config.fusion_strategy)
+        if check_diversity(diversity) == 0:
+            return self.lists(fused, k)
+        vectors = item_vectors(self.model, similarity)
+        return rerank(fused, k or max(self.ks), vectors, diversity, exclude=self.train[self.rows])
 
     def score_lists(self, lists: np.ndarray, beyond: bool = True, quick: bool = False) -> dict:
         """Metrics of lists for the evaluated users (rows of :attr:`rows`).
@@ -299,13 +308,21 @@ class EvalContext:
             out.update({f"{m}@{k}": v for m, v in extra.items()})
         return out
 
-    def metrics_for(self, weights: dict[str, float], k: int = 10, quick: bool = False) -> dict:
-        """Accuracy and beyond-accuracy metrics of the fused lists for ``weights``.
+    def metrics_for(
+        self,
+        weights: dict[str, float],
+        k: int = 10,
+        quick: bool = False,
+        diversity: float = 0.0,
+        similarity: str = "categories",
+    ) -> dict:
+        """Accuracy and beyond-accuracy metrics of the fused lists for ``weights``, MMR re-ranked
+        with λ = ``diversity`` over item ``similarity`` first when it is above 0.
 
         Keys are ``"ndcg@10"`` etc. plus unsuffixed aliases at ``k`` for the dashboard;
         ``quick`` as in :meth:`score_lists` (for slider moves).
         """
-        out = self.score_lists(self.fused_lists(weights), quick=quick)
+        out = self.score_lists(self.fused_lists(weights, diversity=diversity, similarity=similarity), quick=quick)
         out.update({key.split("@")[0]: val for key, val in out.items() if key.endswith(f"@{k}")})
         return out
 

@@ -53,7 +53,7 @@ def machine() -> dict:
 
 
 STAGES = ("encode items", "encode users", "categories", "cold start", "ALS", "keywords", "semantic", "segments",
-          "K quality", "UMAP")  # fmt: skip
+          "K quality", "stability", "UMAP")  # fmt: skip
 
 
 def targets(results: dict) -> list[str]:

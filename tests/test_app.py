@@ -741,6 +741,7 @@ def test_resegment_and_apply(model):
     assert len(seg.profiles) == 2 and set(seg.segments.tolist()) == {0, 1}
     new = explore.with_segmentation(model, seg, stats)
     assert new.config.k == 2 and new.membership.shape == (90, 2)
+    assert model.stability["k"] == 3 and new.stability is None  # the K = 3 record does not describe K = 2
     everyone = np.arange(len(model.user_ids))
     assert not np.allclose(new.levels["macro"].score(everyone), model.levels["macro"].score(everyone))
     assert new.levels["micro"] is model.levels["micro"]

@@ -261,12 +261,13 @@ def write(results: dict) -> None:
     OUT.write_text(json.dumps(results, indent=1))
     doc = OUT.parent / "benchmarks.md"
     old = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    start, end = "<!-- scale:start -->", "<!-- scale:end -->"
-    scale = ""  # benchmarks/scale.py's section (real-size logs) is kept as it was measured
-    if start in old and end in old:
-        head = old[: old.index(start)].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
-        scale = f"\n## {head}\n\n" + old[old.index(start) : old.index(end) + len(end)] + "\n"
-    doc.write_text(render(results) + scale, encoding="utf-8")
+    kept = ""  # the sections of benchmarks/scale.py (real-size logs) and stability.py are kept as measured
+    for name in ("scale", "stability"):
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in old and end in old:
+            head = old[: old.index(start)].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
+            kept += f"\n## {head}\n\n" + old[old.index(start) : old.index(end) + len(end)] + "\n"
+    doc.write_text(render(results) + kept, encoding="utf-8")
     for r in results["runs"]:
         print(r["data"], r["mode"], "build", r["build_s"], "s; refusion", r["refusion_all_users_ms"], "ms")
     print(f"written {OUT}")

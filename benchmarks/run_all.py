@@ -53,7 +53,7 @@ def machine() -> dict:
 
 
 STAGES = ("encode items", "encode users", "categories", "cold start", "ALS", "keywords", "semantic", "segments",
-          "K quality", "UMAP")  # fmt: skip
+          "K quality", "stability", "UMAP")  # fmt: skip
 
 
 def targets(results: dict) -> list[str]:
@@ -261,8 +261,8 @@ def write(results: dict) -> None:
     OUT.write_text(json.dumps(results, indent=1))
     doc = OUT.parent / "benchmarks.md"
     old = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    kept = ""  # sections other scripts measure (scale.py: real-size logs; bench_mmr.py: diversity) stay as they were
-    for name in ("scale", "mmr"):
+    kept = ""  # sections other scripts measure (scale.py, bench_mmr.py, stability.py) stay as they were
+    for name in ("scale", "mmr", "stability"):
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         if start in old and end in old:
             head = old[: old.index(start)].rsplit("\n## ", 1)[-1].split("\n", 1)[0]

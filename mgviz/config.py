@@ -112,6 +112,11 @@ SETTINGS: dict[str, Setting] = {
     ),  # fmt: skip
     "n_keywords": Setting("int", "Keywords kept per user.", low=0, high=100, group="text"),
     "umap": Setting("bool", "Compute the 2-D UMAP map of users.", group="segments"),
+    "stability": Setting(
+        "bool",
+        "Measure segment stability (K-means re-run with other seeds and on bootstrap samples).",
+        group="segments",
+    ),
     "map_sample": Setting(
         "int",
         "Users on the map (a sample stratified by segment; every user is still segmented).",
@@ -212,6 +217,7 @@ class BuildConfig:
     text_alpha: dict = field(default_factory=lambda: dict(DEFAULT_ALPHA))
     n_keywords: int = 10
     umap: bool = True
+    stability: bool = True
     map_sample: int = 10_000
     k_range: list = field(default_factory=lambda: list(range(2, 13)))
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))

@@ -21,6 +21,7 @@ from mgviz.levels import macro, meso
 from mgviz.pipeline import InterestModel
 from mgviz.runs import library_versions
 from mgviz.schema import LEVELS, Dataset
+from mgviz.stability import k_stability, segment_stability
 
 LEVEL_PHRASES = {
     "meso": "matches your interest in {category} (meso)",
@@ -129,15 +130,42 @@ def current_segmentation(model: InterestModel) -> Segmentation:
     return Segmentation(k, model.segments, np.zeros((k, 0)), model.profiles, model.segment_category)
 
 
-def with_segmentation(model: InterestModel, seg: Segmentation, stats: TermStats) -> InterestModel:
-    """A copy of ``model`` whose macro level (segments, profiles, membership, P(item | segment)) uses ``seg``."""
+def with_segmentation(
+    model: InterestModel, seg: Segmentation, stats: TermStats, stability: dict | None = None
+) -> InterestModel:
+    """A copy of ``model`` whose macro level (segments, profiles, membership, P(item | segment)) uses ``seg``.
+
+    ``stability`` is ``seg``'s record (:func:`segmentation_stability`); the copy keeps the model's
+    stability per K, which does not depend on the K chosen.
+    """
     old = model.levels["macro"]
     level = macro.MacroLevel.fit(model.user_vectors, seg.centroids, stats.weighted, old.params["block_weights"])
     config = dataclasses.replace(model.config, k=seg.k)
+    if stability is not None:
+        stability = {**stability, "per_k": (model.stability or {}).get("per_k")}
     return dataclasses.replace(
         model, config=config, segments=seg.segments, profiles=seg.profiles, segment_category=seg.segment_category,
-        levels={**model.levels, "macro": level},
+        levels={**model.levels, "macro": level}, stability=stability,
     )  # fmt: skip
+
+
+def segmentation_stability(model: InterestModel, seg: Segmentation) -> dict:
+    """How stable ``seg``'s segments are (:func:`mgviz.stability.segment_stability`): the build's
+    record when ``seg`` is the model's own segmentation, otherwise measured now on the stored vectors."""
+    own = model.stability
+    if own is not None and own.get("k") == seg.k and np.array_equal(seg.segments, model.segments):
+        return own
+    return segment_stability(model.user_vectors, seg.segments, seg.k, model.config.seed)
+
+
+def stability_per_k(model: InterestModel) -> pd.DataFrame:
+    """Mean ARI across seeds for each K of the K chart (columns ``k, ari_seeds``): the build's, or
+    measured now for a run made before mgviz measured it (empty without a K chart)."""
+    per_k = (model.stability or {}).get("per_k")
+    if per_k is not None:
+        return pd.DataFrame(per_k, columns=["k", "ari_seeds"])
+    ks = model.k_scores["k"].tolist() if model.k_scores is not None else []
+    return k_stability(model.user_vectors, ks, model.config.seed)
 
 
 MICRO_NAMES = {"als": "ALS", "ease": "EASE", "knn": "item-kNN"}

@@ -2,8 +2,8 @@
 
 ``build(dataset, BuildConfig(...))`` runs a short sequence of named steps (:data:`STEPS`) –
 interaction weights, text encoding, meso (categories, cold start), micro (ALS and EASE /
-item-kNN), keywords, semantic, macro (user vectors, segments, profiles), the K chart and the
-map – and returns an :class:`InterestModel` whose levels are small fitted objects
+item-kNN), keywords, semantic, macro (user vectors, segments, profiles), the K chart, segment
+stability and the map – and returns an :class:`InterestModel` whose levels are small fitted objects
 (:mod:`mgviz.levels.base`): nothing in it is a users × items array; scores are computed for
 the users asked about, when they are asked about.
 """
@@ -27,13 +27,14 @@ from mgviz.levels.base import Level, UserEvidence
 from mgviz.levels.common import item_text, l2_normalise, user_text, weight_reference, weighted_matrix
 from mgviz.limits import check_model_size
 from mgviz.schema import LEVELS, Dataset
+from mgviz.stability import k_stability, segment_stability
 from mgviz.text import count_matrix
 
 Progress = Callable[[str, int, int], None]
 
 #: The named build steps, in order (the progress callback and ``timings`` use these names).
 STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "time", "keywords",
-         "semantic", "segments", "K quality", "UMAP")  # fmt: skip
+         "semantic", "segments", "K quality", "stability", "UMAP")  # fmt: skip
 
 
 @dataclass
@@ -81,6 +82,9 @@ class InterestModel:
     notes: list = field(default_factory=list)
     #: How ``auto`` chose the weights and level settings (:func:`mgviz.evaluation.report.tuning_record`).
     tuning: dict | None = None
+    #: How well the segments come back when K-means is re-run (:func:`mgviz.stability.segment_stability`,
+    #: plus ``per_k``: :func:`mgviz.stability.k_stability` as records); ``None`` for runs made before it.
+    stability: dict | None = None
 
     # ------------------------------------------------------------- level state, by its usual name
     @property
@@ -380,6 +384,14 @@ def _k_quality(b: _Build):
     b.out["k_scores"] = macro.score_k_range(b.vectors, b.config.k_range, b.config.seed)
 
 
+def _stability(b: _Build):
+    cfg = b.config
+    record = segment_stability(b.vectors, b.segments, len(b.profiles), cfg.seed)
+    ks = b.k_scores["k"].tolist() if b.out.get("k_scores") is not None else []
+    record["per_k"] = k_stability(b.vectors, ks, cfg.seed).to_dict("records") if ks else None
+    b.out["stability"] = record
+
+
 def _map(b: _Build):
     rows = map_sample(b.segments, b.config.map_sample, b.config.seed)
     b.out["map_rows"] = rows
@@ -430,6 +442,8 @@ def build(
             ("semantic", _semantic), ("segments", _segments)]  # fmt: skip
     if config.k_range:
         plan.append(("K quality", _k_quality))
+    if config.stability:
+        plan.append(("stability", _stability))
     if config.umap and n_users >= 5:
         plan.append(("UMAP", _map))
     for name, step in plan:
@@ -460,6 +474,7 @@ def build(
         cold_start_quality=o["cold"].quality_ if o["cold"] else None,
         timings=steps.timings,
         notes=list(b.notes),
+        stability=o.get("stability"),
     )
 
 

@@ -229,6 +229,31 @@ def k_quality(k_scores: pd.DataFrame, current_k: int | None = None, title: str =
     return _layout(fig, title, 330, legend={"orientation": "h", "y": -0.3, "x": 0})
 
 
+def k_stability(
+    per_k: pd.DataFrame | None, current_k: int | None = None, title: str = "Stability across K"
+) -> go.Figure:
+    """Mean ARI between K-means runs with different seeds, for each K (1 = the same segments every time).
+
+    ``per_k`` has columns ``k, ari_seeds`` (:func:`mgviz.stability.k_stability`).
+    """
+    if per_k is None or len(per_k) == 0:
+        return empty_figure("stability per K was not computed for this run", title)
+    ks = per_k.sort_values("k")
+    fig = go.Figure(
+        go.Scatter(x=ks["k"], y=ks["ari_seeds"], name="ARI across seeds (higher is steadier)", mode="lines+markers",
+                   line={"color": "#54A24B", "width": 3},
+                   hovertemplate="K = %{x}<br>ARI across seeds %{y:.2f}<extra></extra>")
+    )  # fmt: skip
+    if current_k is not None:
+        fig.add_vline(x=current_k, line_color="#E45756", line_width=2)
+        fig.add_annotation(x=current_k, y=1.0, yref="paper", text=f"K = {current_k}", showarrow=False,
+                           yanchor="bottom", font={"color": "#E45756"})  # fmt: skip
+    fig.update_xaxes(title="K (number of segments)", dtick=1)
+    low = min(0.0, float(ks["ari_seeds"].min()))  # ARI can dip below 0 (worse than chance)
+    fig.update_yaxes(title="ARI across seeds", range=[low, 1.05])
+    return _layout(fig, title, 330, showlegend=True, legend={"orientation": "h", "y": -0.3, "x": 0})
+
+
 def segment_sizes(labels: Sequence[str], sizes: Sequence[int], title: str = "Segment sizes") -> go.Figure:
     """Horizontal bars of users per segment."""
     if len(sizes) == 0:

@@ -150,6 +150,7 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "timings": model.timings,
         "notes": model.notes,
         "tuning": model.tuning,
+        "stability": model.stability,
         "weight_ref": model.weight_ref,
         "levels": [lv for lv in LEVELS if lv in model.levels],
         "level_models": {name: level.describe() for name, level in model.levels.items()},
@@ -319,10 +320,41 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         timings=manifest.get("timings", {}),
         notes=[str(n) for n in manifest.get("notes", [])],
         tuning=manifest.get("tuning") if isinstance(manifest.get("tuning"), dict) else None,
+        stability=_stability(run_dir, manifest.get("stability"), len(profiles)),
         user_text_embeddings=user_text,
         **sparse,
         **arrays,
     )
+
+
+def _stability(run_dir: Path, record, n_segments: int) -> dict | None:
+    """The manifest's segment-stability record, checked against the run's segments (``None`` when
+    the run has none: runs made before mgviz measured stability)."""
+    if record is None:
+        return None
+
+    def number(v) -> bool:
+        return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+    problem = None
+    if not isinstance(record, dict):
+        problem = "is not an object"
+    elif record.get("k") != n_segments:
+        problem = f"is for K = {record.get('k')!r}, the run has {n_segments} segments"
+    elif not all(number(record.get(key)) for key in ("ari_seeds", "ari_bootstrap")):
+        problem = "lacks numbers 'ari_seeds' / 'ari_bootstrap'"
+    elif not (isinstance(record.get("jaccard"), list) and len(record["jaccard"]) == n_segments
+              and all(number(v) for v in record["jaccard"])):  # fmt: skip
+        problem = f"'jaccard' should hold {n_segments} numbers, one per segment"
+    elif record.get("per_k") is not None and not (
+        isinstance(record["per_k"], list)
+        and all(isinstance(r, dict) and isinstance(r.get("k"), int) and number(r.get("ari_seeds"))
+                for r in record["per_k"])
+    ):  # fmt: skip
+        problem = "'per_k' should list objects with 'k' and 'ari_seeds'"
+    if problem:
+        raise RunError(f"{run_dir}: manifest.json's 'stability' {problem}")
+    return record
 
 
 def _interactions(run_dir: Path, user_ids: pd.Series, item_ids: pd.Series) -> pd.DataFrame:

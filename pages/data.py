@@ -25,7 +25,7 @@ MAPPING = (
     ("category_col", "category", "items", "Item categories"),
 )
 STAGES = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "keywords", "segments",
-          "K quality", "UMAP", "level scores")  # fmt: skip
+          "K quality", "stability", "UMAP", "level scores")  # fmt: skip
 SOURCE_SAMPLE, SOURCE_UPLOAD = "Sample data", "Upload files"
 
 

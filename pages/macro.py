@@ -1,13 +1,21 @@
-"""Macro level: user segments on the UMAP map, choosing K, selection summaries and segment cards."""
+"""Macro level: user segments on the UMAP map, choosing K (quality and stability), selection summaries and
+segment cards (each with its stability)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from mgviz import explore, plots
+from mgviz.stability import FUZZY, STABLE, stability_word
 from ui import cache, nav, state, widgets
 
 CARDS_PER_ROW = 3
+STABILITY_HELP = (
+    "K-means re-run with other seeds and on bootstrap resamples of the users, each run compared with these "
+    "segments. ARI: adjusted Rand index (1 = the same segments, 0 = chance). A segment's Jaccard: its overlap with "
+    f"its best match in each re-run, averaged – stable ≥ {STABLE}, fuzzy {FUZZY}–{STABLE}, dissolves < {FUZZY} "
+    "(Hennig's reading of bootstrap Jaccard)."
+)
 
 
 def main() -> None:
@@ -21,7 +29,7 @@ def main() -> None:
     seg = cache.segmentation(model_key, k, model)
     labels = [p.label for p in seg.profiles]
     map_section(model, model_key, seg, labels)
-    cards_section(model, seg)
+    cards_section(model, seg, cache.stability(model_key, k, model))
 
 
 def k_section(model, model_key: cache.ModelKey) -> int:
@@ -31,7 +39,7 @@ def k_section(model, model_key: cache.ModelKey) -> int:
     k_max = max(2, min(k_max, len(model.user_ids) - 1)) if len(model.user_ids) > 2 else 2
     if st.session_state.get(state.MACRO_K) is None:
         st.session_state[state.MACRO_K] = model_k
-    left, right = st.columns([1, 2], vertical_alignment="top")
+    left, middle, right = st.columns([1, 1.6, 1.6], vertical_alignment="top")
     with left:
         key = state.bind("macro.k", state.MACRO_K)
         k = st.slider(
@@ -43,15 +51,32 @@ def k_section(model, model_key: cache.ModelKey) -> int:
             st.info(f"Showing K = {k}. Recommendations still use the model's K = {model_k}.")
             if st.button(f"Use K = {k} in the model", icon=":material/published_with_changes:"):
                 apply_k(model, model_key, k)
-    with right:
+        st.markdown(stability_line(cache.stability(model_key, k, model)), help=STABILITY_HELP)
+    with middle:
         st.plotly_chart(plots.k_quality(model.k_scores, current_k=k), key="macro.kq")
+    with right:
+        st.plotly_chart(plots.k_stability(cache.stability_per_k(model_key, model), current_k=k), key="macro.kstab")
     return int(k)
+
+
+def stability_line(record: dict) -> str:
+    """ "Segments at K = 6: ARI across seeds 0.98, bootstrap 0.95" (and on how many users, when sampled)."""
+
+    def fmt(v) -> str:
+        return "—" if v is None else f"{v:.2f}"
+
+    line = (f"**Stability** – segments at K = {record['k']}: ARI across seeds {fmt(record['ari_seeds'])}, "
+            f"bootstrap {fmt(record['ari_bootstrap'])}")  # fmt: skip
+    if record["users"] < record["of"]:
+        line += f" (re-run on a sample of {record['users']:,} of {record['of']:,} users)"
+    return line
 
 
 def apply_k(model, model_key: cache.ModelKey, k: int) -> None:
     """Replace the open model's segments (and macro scores) with those for ``k``."""
     seg = cache.segmentation(model_key, k, model)
-    new = explore.with_segmentation(model, seg, cache.term_stats(model_key, model))
+    stability = cache.stability(model_key, k, model)
+    new = explore.with_segmentation(model, seg, cache.term_stats(model_key, model), stability)
     weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
     pinned_rerank = st.session_state.get(state.PINNED_RERANK)
     source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]
@@ -108,19 +133,22 @@ def selection_summary(model, rows: list[int], seg, labels: list[str]) -> None:
             st.plotly_chart(plots.share_bars(summary["segments"], "Segment shares", color="#F58518"), key="macro.ss")
 
 
-def cards_section(model, seg) -> None:
+def cards_section(model, seg, stability: dict) -> None:
     st.subheader(f"Segments (K = {seg.k})")
     profiles = seg.profiles
+    jaccard = stability["jaccard"]
     for start in range(0, len(profiles), CARDS_PER_ROW):
         cols = st.columns(CARDS_PER_ROW)
         for col, profile in zip(cols, profiles[start : start + CARDS_PER_ROW], strict=False):
             with col, st.container(border=True):
-                segment_card(profile)
+                segment_card(profile, jaccard[profile.segment] if profile.segment < len(jaccard) else None)
 
 
-def segment_card(p) -> None:
+def segment_card(p, jaccard: float | None = None) -> None:
     widgets.segment_header(p.segment, p.label)
     st.caption(f"{p.size:,} users · {p.share:.1%} of all users")
+    value = "no re-run drew its users" if jaccard is None else f"Jaccard {jaccard:.2f}"
+    st.markdown(f"**Stability:** {stability_word(jaccard)} ({value})", help=STABILITY_HELP)
     cats = " · ".join(f"{c} {w:.0%}" for c, w in p.top_categories[:4])
     st.markdown(f"**Categories:** {cats or '—'}")
     st.markdown(f"**Keywords:** {widgets.chips([k for k, _ in p.keywords[:8]])}")

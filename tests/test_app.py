@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mgviz import explore  # noqa: E402
 from mgviz.schema import LEVELS  # noqa: E402
+from mgviz.stability import stability_word  # noqa: E402
 from ui import evaljob  # noqa: E402
 
 PAGES = {
@@ -365,6 +366,67 @@ def test_macro_k_slider_resegments_and_can_be_applied():
     assert "re-segmented with K=4" in at.session_state["mgviz.model_source"]
     at.switch_page("pages/recommendations.py").run()
     assert not at.exception
+
+
+def card_stability(at: AppTest) -> list[str]:
+    """The stability line of each segment card, in card order."""
+    return [str(m.value) for m in at.markdown if str(m.value).startswith("**Stability:**")]
+
+
+def stability_line(at: AppTest) -> str:
+    return next(str(m.value) for m in at.markdown if "ARI across seeds" in str(m.value))
+
+
+def assert_shows_stability(at: AppTest, record: dict, per_k: list[dict]) -> None:
+    """The line beside the K chart, the stability-per-K chart and every card show ``record`` / ``per_k``."""
+    assert (f"segments at K = {record['k']}: ARI across seeds {record['ari_seeds']:.2f}, "
+            f"bootstrap {record['ari_bootstrap']:.2f}") in stability_line(at)  # fmt: skip
+    trace = chart_trace(at, "macro.kstab")
+    assert chart_array(trace["x"]).tolist() == [r["k"] for r in per_k]
+    np.testing.assert_allclose(chart_array(trace["y"]), [r["ari_seeds"] for r in per_k])
+    cards = card_stability(at)
+    assert len(cards) == record["k"] == len(record["jaccard"])
+    for line, jaccard in zip(cards, record["jaccard"], strict=True):
+        assert line == f"**Stability:** {stability_word(jaccard)} (Jaccard {jaccard:.2f})"
+
+
+def test_macro_shows_segment_stability_beside_the_k_chart_and_on_each_card():
+    at = open_page("macro")
+    model = at.session_state["mgviz.model"]
+    record = model.stability
+    assert record is not None and [r["k"] for r in record["per_k"]] == model.k_scores["k"].tolist()
+    assert_shows_stability(at, record, record["per_k"])
+    assert {line.split()[1] for line in card_stability(at)} == {"stable"}  # the three planted groups
+
+
+def test_macro_stability_follows_the_k_slider_and_the_applied_k():
+    at = open_page("macro")
+    model = at.session_state["mgviz.model"]
+    at.slider(key="w.macro.k").set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    seg = explore.resegment(model, 5, explore.term_stats(model))
+    expected = explore.segmentation_stability(model, seg)  # measured for K = 5, not the build's K = 3 record
+    assert expected["k"] == 5 and expected != model.stability
+    assert_shows_stability(at, expected, model.stability["per_k"])
+    next(b for b in at.button if b.label == "Use K = 5 in the model").click()
+    at.run()
+    new = at.session_state["mgviz.model"]
+    assert new.config.k == 5 and new.stability == {**expected, "per_k": model.stability["per_k"]}
+    assert_shows_stability(at, expected, model.stability["per_k"])
+
+
+def test_macro_measures_stability_for_a_run_made_before_it(monkeypatch, tmp_path):
+    import shutil
+
+    run = tmp_path / "before-stability"
+    shutil.copytree(tiny_run_dir(), run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    built = manifest.pop("stability")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("MGVIZ_RUN", str(run))
+    at = open_page("macro")
+    assert at.session_state["mgviz.model"].stability is None
+    assert_shows_stability(at, built, built["per_k"])  # measured in the app: the build's numbers again
 
 
 class _TaggedEvaluation:
@@ -729,6 +791,7 @@ def test_resegment_and_apply(model):
     assert len(seg.profiles) == 2 and set(seg.segments.tolist()) == {0, 1}
     new = explore.with_segmentation(model, seg, stats)
     assert new.config.k == 2 and new.membership.shape == (90, 2)
+    assert model.stability["k"] == 3 and new.stability is None  # the K = 3 record does not describe K = 2
     everyone = np.arange(len(model.user_ids))
     assert not np.allclose(new.levels["macro"].score(everyone), model.levels["macro"].score(everyone))
     assert new.levels["micro"] is model.levels["micro"]

@@ -25,6 +25,15 @@ def test_macro_segments_recover_planted_segments(sample_model, truth):
     assert ari >= 0.8, f"adjusted Rand index {ari:.3f} at the planted K"
 
 
+def test_planted_segments_are_stable_across_seeds_and_bootstrap(sample_model):
+    rec = sample_model.stability
+    assert rec["k"] == len(sample_model.profiles) == 6 and rec["users"] == len(sample_model.user_ids)
+    assert rec["ari_seeds"] >= 0.9 and rec["ari_bootstrap"] >= 0.9, rec
+    assert min(rec["jaccard"]) >= 0.9, rec["jaccard"]
+    per_k = {r["k"]: r["ari_seeds"] for r in rec["per_k"]}
+    assert sorted(per_k) == [4, 6, 8] and per_k[6] >= 0.9, per_k
+
+
 def test_meso_top2_categories_contain_a_planted_preference(sample_model, truth):
     top2 = sample_model.top_categories(2)
     preferred = truth["preferred_categories"].str.split("|")

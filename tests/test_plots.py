@@ -69,6 +69,8 @@ def test_long_tail_uses_log_scale_for_heavy_tails():
         plots.rating_histogram([]),
         plots.long_tail([]),
         plots.k_quality(pd.DataFrame(columns=["k", "inertia", "silhouette"])),
+        plots.k_stability(None),
+        plots.k_stability(pd.DataFrame(columns=["k", "ari_seeds"])),
         plots.segment_sizes([], []),
         plots.share_bars({}, "x"),
         plots.category_shares_over_time(pd.DataFrame(columns=["period", "category", "share"])),
@@ -135,6 +137,15 @@ def test_k_quality_marks_current_k(model):
     names = [t.name for t in fig.data]
     assert any("silhouette" in n for n in names) and any("inertia" in n for n in names)
     assert fig.layout.shapes[0].x0 == 3
+
+
+def test_k_stability_draws_ari_per_k_and_marks_current_k(model):
+    per_k = pd.DataFrame(model.stability["per_k"])
+    fig = plots.k_stability(per_k.iloc[::-1], current_k=3)  # drawn in K order whatever the row order
+    assert list(fig.data[0].x) == sorted(per_k["k"]) and "ARI" in fig.data[0].name
+    np.testing.assert_allclose(fig.data[0].y, per_k.sort_values("k")["ari_seeds"])
+    assert fig.layout.shapes[0].x0 == 3 and fig.layout.yaxis.range[1] == 1.05
+    assert plots.k_stability(pd.DataFrame({"k": [2, 3], "ari_seeds": [-0.2, 0.4]})).layout.yaxis.range[0] == -0.2
 
 
 def test_heatmap_share_and_lift(model):

@@ -220,6 +220,10 @@ DAMAGES = {
     "manifest-counts-text": (_edit_manifest(lambda m: m["dataset"].update(n_items="four")), "manifest.json"),
     "manifest-no-config": (_edit_manifest(lambda m: m.pop("config")), "manifest.json"),
     "manifest-config-a-string": (_edit_manifest(lambda m: m.update(config="k=2")), "manifest.json"),
+    "stability-for-another-k": (_edit_manifest(lambda m: m["stability"].update(k=5)), "stability"),
+    "stability-jaccard-short": (_edit_manifest(lambda m: m["stability"]["jaccard"].pop()), "stability"),
+    "stability-a-string": (_edit_manifest(lambda m: m.update(stability="stable")), "stability"),
+    "stability-per-k-garbage": (_edit_manifest(lambda m: m["stability"].update(per_k=[{"k": "two"}])), "stability"),
 }
 
 
@@ -254,6 +258,17 @@ def test_a_good_run_round_trips(good_run, models):
         np.testing.assert_array_equal(getattr(model, name), getattr(models[0], name))
     assert model.recommend(n=2).equals(models[0].recommend(n=2))
     assert model.k_scores is not None and len(model.profiles) == 2
+    assert model.stability == models[0].stability
+    manifest = json.loads((good_run / "manifest.json").read_text())
+    assert manifest["stability"]["k"] == 2 and len(manifest["stability"]["jaccard"]) == 2
+    assert [r["k"] for r in manifest["stability"]["per_k"]] == model.k_scores["k"].tolist()
+
+
+def test_a_run_made_before_stability_was_measured_still_loads(good_run, tmp_path, models):
+    run = _damaged(good_run, tmp_path, _edit_manifest(lambda m: m.pop("stability")))
+    model = load_run(run)
+    assert model.stability is None
+    assert model.recommend(n=2).equals(models[0].recommend(n=2))
 
 
 # --------------------------------------------------------------------------- determinism across processes

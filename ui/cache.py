@@ -160,6 +160,19 @@ def segmentation(key: ModelKey, k: int, _model) -> explore.Segmentation:
     return explore.resegment(_model, k, term_stats(key, _model))
 
 
+@st.cache_data(max_entries=24, show_spinner="Re-running K-means to see how stable the segments are…")
+def stability(key: ModelKey, k: int, _model) -> dict:
+    """Segment stability for ``k`` (the build's record for the model's own segments, otherwise measured)."""
+    return explore.segmentation_stability(_model, segmentation(key, k, _model))
+
+
+@st.cache_data(max_entries=4, show_spinner="Re-running K-means for each K…")
+def stability_per_k(key: ModelKey, _model) -> pd.DataFrame:
+    """Mean ARI across seeds for each K of the K chart."""
+    del key
+    return explore.stability_per_k(_model)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def category_time(key: ModelKey, _model) -> pd.DataFrame:
     """Category shares per month (per quarter beyond 3 years, per year beyond 10)."""

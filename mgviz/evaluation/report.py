@@ -46,8 +46,8 @@ def _binary(m: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def _fast_config(config: BuildConfig) -> BuildConfig:
-    """Evaluation builds need neither the 2-D map nor the K-quality chart."""
-    return replace(config, umap=False, k_range=[])
+    """Evaluation builds need neither the 2-D map, the K-quality chart nor segment stability."""
+    return replace(config, umap=False, k_range=[], stability=False)
 
 
 #: Scores held per level for the evaluated users (rows × items): 25M float32 = 100 MB. A log with

@@ -595,3 +595,29 @@ def test_grid_search_on_candidates_matches_the_full_ranking_on_a_big_catalogue(m
     full = weight_surface(levels, None, target, k=10, step=0.25)
     np.testing.assert_allclose(cand["ndcg"], full["ndcg"], atol=1e-9)
     assert full["ndcg"].max() > 0.1  # a real signal, not a surface of zeros
+
+
+def test_coarse_to_fine_weight_search_finds_the_full_grids_best_with_fewer_points():
+    """Five levels at step 0.1 is 1,001 points: the search evaluates the 0.2 grid and climbs on
+    the 0.1 grid – a fraction of the points, every one scored exactly as the full surface scores it."""
+    from mgviz.evaluation.tuning import FULL_GRID_MAX, search_weights
+
+    levels, train, target = oracle_case(seed=3)
+    rng = np.random.default_rng(4)
+    blurred = levels["oracle"] * 0.3 + rng.random(levels["noise"].shape).astype(np.float32)
+    levels = {"blurred": blurred, "noise": levels["noise"],
+              **{f"n{j}": rng.random(blurred.shape).astype(np.float32) for j in range(3)}}  # fmt: skip
+    full = weight_surface(levels, train, target, k=10, step=0.1)
+    assert len(full) == 1001 > FULL_GRID_MAX
+    found = search_weights(levels, train, target, k=10, step=0.1)
+    assert len(found) < len(full) / 3
+    merged = found.merge(full, on=list(levels), suffixes=("", "_full"))
+    assert len(merged) == len(found)  # every point searched lies on the full grid, scored the same
+    np.testing.assert_allclose(merged["ndcg"], merged["ndcg_full"])
+    assert found["ndcg"].max() == pytest.approx(full["ndcg"].max())
+    weights, surface = choose_weights_grid(levels, train, target, k=10, step=0.1)
+    assert len(surface) == len(found) and weights["blurred"] >= 0.3
+    # up to FULL_GRID_MAX points the search is the whole grid
+    small = {k: levels[k] for k in ("blurred", "noise", "n0")}
+    pd.testing.assert_frame_equal(search_weights(small, train, target, step=0.1),
+                                  weight_surface(small, train, target, step=0.1))  # fmt: skip

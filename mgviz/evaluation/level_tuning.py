@@ -44,10 +44,29 @@ TIME_TREND_GRID = (0.0, 0.1)
 KNN_GRID = (20, 50, 100, 200, 400)
 #: Above this many interactions in the fit part, levels are tuned on a seeded sample of users.
 TUNE_MAX_INTERACTIONS = 1_500_000
+#: Each setting is scored on at most this many validation users (a seeded sample; all of them by default
+#: up to it): the standard error of a mean NDCG@10 over 4,000 users is about 0.004.
+TUNE_MAX_ROWS = 4_000
 
 
 def _ndcg(scores: np.ndarray, exclude: sp.csr_matrix, target: sp.csr_matrix, k: int = 10) -> float:
-    return float(ranking_metrics(top_n(scores, k, exclude=exclude), target, ks=(k,))[k]["ndcg"])
+    """Validation NDCG@k of ``scores`` (changed in place: excluded cells become -inf).
+
+    The top k by a float partition, then ordered by score and item index – :func:`top_n`'s lists
+    except where equal scores straddle the k-th place, at a fraction of its cost (tuning scores
+    every setting on every validation user)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    kk = min(k, scores.shape[1])
+    if kk < k or not scores.flags.writeable:
+        return float(ranking_metrics(top_n(scores, k, exclude=exclude), target, ks=(k,))[k]["ndcg"])
+    ex = sp.csr_matrix(exclude).tocoo()
+    scores[ex.row, ex.col] = -np.inf
+    part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=-1)
+    lists = np.take_along_axis(part, order, axis=1)
+    lists[np.take_along_axis(vals, order, axis=1) == -np.inf] = -1
+    return float(ranking_metrics(lists, target, ks=(k,))[k]["ndcg"])
 
 
 class _Scorer:
@@ -84,7 +103,7 @@ def _sample(fit: Dataset, max_interactions: int, seed: int) -> tuple[Dataset, fl
     return sample_users(fit, keep, seed), keep / len(fit.users)
 
 
-def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_cap: int | None = None,
+def tune_levels(fit: Dataset, val_df: pd.DataFrame, config: BuildConfig, rows_cap: int | None = TUNE_MAX_ROWS,
                 progress=None, fixed=(), cache: FitCache | None = None,
                 population: int | None = None) -> dict:  # fmt: skip
     """The chosen settings and how they were chosen; settings named in ``fixed`` (the user set

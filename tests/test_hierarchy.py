@@ -1,4 +1,4 @@
-"""mgviz.hierarchy: segment → category → keyword wedges that nest, find the planted
+"""mgviz.hierarchy and its chart: segment → category → keyword wedges that nest, find the planted
 interests of the sample data, and lead to the users and items really behind them."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers_app import tiny_model  # noqa: E402
 
-from mgviz import hierarchy  # noqa: E402
+from mgviz import hierarchy, plots  # noqa: E402
 from mgviz.text import tokenize  # noqa: E402
 from tests.conftest import SAMPLE  # noqa: E402
 
@@ -198,6 +198,46 @@ def test_a_model_without_keywords_has_no_keyword_wedges(tiny):
     frame = hierarchy.interest_hierarchy(bare)
     assert_nested(frame)
     assert set(frame["level"]) == {"all", "segment", "category"}
+
+
+# ----------------------------------------------------------------------------------------------- the chart
+def test_the_sunburst_draws_the_frame(tiny_frame):
+    fig = plots.interest_sunburst(tiny_frame)
+    trace = fig.data[0]
+    assert trace.type == "sunburst" and trace.branchvalues == "total"
+    assert list(trace.ids) == tiny_frame["id"].tolist()
+    assert list(trace.parents) == tiny_frame["parent"].tolist()
+    assert set(trace.parents) - {""} <= set(trace.ids)
+    values = dict(zip(trace.ids, trace.values, strict=True))
+    for parent, part in children_of(tiny_frame).items():
+        assert sum(values[i] for i in part["id"]) <= values[parent]
+    lift = tiny_frame["lift"].to_numpy()
+    colors = np.asarray(trace.marker.colors)
+    shown = np.isfinite(lift)
+    np.testing.assert_allclose(colors[shown], np.log2(np.clip(lift[shown], 0.25, 4)))
+    assert (colors[~shown] == 0).all()  # root and segments: neutral
+    assert trace.marker.cmid == 0 and trace.marker.showscale and trace.marker.colorscale
+    row = tiny_frame[tiny_frame["level"] == "category"].iloc[0]
+    hover = trace.hovertext[int(row.name)]
+    assert f"{row['share']:.1%} of the segment's interest" in hover and f"lift {row['lift']:.2f}×" in hover
+    assert f"{row['users']:,.1f} users' worth" in hover
+
+
+def test_the_icicle_variant_and_the_empty_case(tiny_frame):
+    fig = plots.interest_sunburst(tiny_frame, kind="icicle", title="t")
+    assert fig.data[0].type == "icicle" and list(fig.data[0].ids) == tiny_frame["id"].tolist()
+    with pytest.raises(ValueError):
+        plots.interest_sunburst(tiny_frame, kind="pie")
+    empty = plots.interest_sunburst(tiny_frame.head(1))
+    assert len(empty.data) == 0 and len(empty.layout.annotations) == 1
+
+
+def test_labels_from_the_data_are_escaped(tiny_frame):
+    evil = tiny_frame.copy()
+    evil.loc[1, "label"] = "<b>x</b>"
+    trace = plots.interest_sunburst(evil).data[0]
+    assert trace.labels[1] == "&lt;b&gt;x&lt;/b&gt;"
+    assert "<b>x</b>" not in trace.hovertext[1]
 
 
 # ----------------------------------------------------------------------------------------------- the sample data

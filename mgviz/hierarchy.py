@@ -16,13 +16,14 @@ categories by their category mix and, within a category, over their keywords.
   cooking wedge of 40 (the top ``categories_per_segment`` categories are shown, the rest of the
   ring is left open);
 * a keyword's wedge inside segment × category is the part of that category interest the members'
-  keywords put on the word: for user ``u`` with keyword shares ``P(k | u)`` (their keyword weights,
-  normalised) and ``P(c | k)`` – the share of the items whose text has the word that belong to
-  ``c`` (an item in several categories counted evenly in each) –
-  ``P(k | u, c) ∝ P(k | u) P(c | k)`` (Bayes, taking the category independent of the user given
-  the word), and the wedge is ``Σ_u P(c | u) P(k | u, c)`` over the segment's members. A keyword
-  never seen in the category's items gets nothing there; a user none of whose keywords occurs in
-  the category's items adds to the category's wedge but to no keyword in it.
+  keywords account for. A user's keyword shares ``P(k | u)`` (their keyword weights, normalised)
+  are routed to categories by ``P(c | k)`` – the share of the items whose text has the word that
+  belong to ``c`` (an item in several categories counted evenly in each) – and capped so that they
+  never claim more of ``c`` than the user's own interest in it:
+  ``w(u, c, k) = P(k | u) P(c | k) min(1, P(c | u) / Σ_k' P(k' | u) P(c | k'))``; the wedge is
+  ``Σ_u w(u, c, k)`` over the segment's members. A word never seen in the category's items gets
+  nothing there; a user whose keywords are mostly about other categories adds little (the rest of
+  the category's wedge is left open: interest the keywords do not explain).
 
 Colour is lift: a category's is the segment's share over the population's (as in the
 segment × category heatmap), a keyword's is its share of the segment's interest in the category
@@ -216,7 +217,7 @@ def _row(*values) -> dict:
 
 
 def _keyword_mass(kc: KeywordCategories, mix: np.ndarray, rows: np.ndarray, cats: np.ndarray) -> np.ndarray:
-    """terms × ``cats``: ``Σ_{u ∈ rows} P(c | u) P(k | u, c)`` (the keyword wedges' sizes)."""
+    """terms × ``cats``: ``Σ_{u ∈ rows} w(u, c, k)`` (the keyword wedges' sizes, see the module notes)."""
     scale = _cap(kc.denominators(rows, cats), mix[rows][:, cats])
     spread = np.asarray(kc.shares[rows].T @ scale)  # terms × cats: Σ_u P(k | u) min(1, P(c | u) / D(u, c))
     return spread * np.asarray(kc.given[:, cats].todense())
@@ -270,8 +271,8 @@ def hierarchy_members(
     * a segment – its members, weight their soft membership of it;
     * a category – the members with it among their top :data:`HIGH_CATEGORIES` categories,
       weight their share of interest in it;
-    * a keyword – the members having the keyword, weight what they add to its wedge
-      (``P(c | u) P(k | u, c)``).
+    * a keyword – the members having the keyword (each adds to its wedge: the word occurs in the
+      category's items), weight what they add (``w(u, c, k)`` of the module notes).
 
     Items (``item_id, title, categories, users, share, lift``): what those users consumed most –
     any item for the root and a segment, the category's items for a category, the category's items

@@ -685,3 +685,70 @@ def tuning_curves(
     layout = {"xaxis": {"title": {"text": "validation NDCG@10"}}, "yaxis": {"autorange": "reversed", "automargin": True},
               "showlegend": False, "margin": {"l": 20, "r": 20, "t": 60, "b": 50}}  # fmt: skip
     return _figure(data, layout, title, max(260, 18 * rows + 100))
+
+
+# ----------------------------------------------------------------------------------------------- interest hierarchy
+#: The chart kinds :func:`interest_sunburst` draws.
+HIERARCHY_KINDS = ("sunburst", "icicle")
+_LIFT_TICKS = {"tickvals": [-2, -1, 0, 1, 2], "ticktext": ["¼×", "½×", "1×", "2×", "4×"]}
+
+
+def _hierarchy_hover(row) -> str:
+    """One node's hover text: its users, its share of its parent, its lift and who is behind it."""
+    what = {"all": "users", "segment": "users"}.get(row.level, "users' worth of interest")
+    of = {"segment": "of all users", "category": "of the segment's interest",
+          "keyword": "of the segment's interest in the category"}.get(row.level, "")  # fmt: skip
+    lines = [f"<b>{html_escape(row.label)}</b>", f"{row.users:,.1f} {what}" if row.level in ("category", "keyword")
+             else f"{int(round(row.users)):,} {what}"]  # fmt: skip
+    if of:
+        lines.append(f"{row.share:.1%} {of}")
+    if np.isfinite(row.lift):
+        vs = "the population's share" if row.level == "category" else "the population's share in the category"
+        lines.append(f"lift {row.lift:.2f}× {vs}")
+    if row.level == "category":
+        lines.append(f"{int(row.members):,} members have it among their top categories")
+    elif row.level == "keyword":
+        lines.append(f"{int(row.members):,} members have the keyword")
+    return "<br>".join(lines)
+
+
+def html_escape(text) -> str:
+    """``text`` safe inside Plotly's HTML-like hover and label text."""
+    import html
+
+    return html.escape(str(text), quote=False)
+
+
+def interest_sunburst(
+    frame: pd.DataFrame,
+    title: str | None = "Interest hierarchy: segment → category → keyword",
+    kind: str = "sunburst",
+    height: int = 640,
+) -> go.Figure:
+    """The interest hierarchy (:func:`mgviz.hierarchy.interest_hierarchy`) as a sunburst or icicle.
+
+    Wedges are sized by ``users`` with ``branchvalues="total"`` (a node's children never exceed
+    it), coloured by log2 lift on a diverging scale (red: over-represented, blue: under; the root
+    and the segments, whose lift is not defined, are neutral); the hover shows users, share of the
+    parent and lift. Node ids are the frame's ``id`` – a click in the app names the node by it.
+    """
+    if kind not in HIERARCHY_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(HIERARCHY_KINDS)}, not {kind!r}")
+    if frame is None or len(frame) <= 1:
+        return empty_figure("no segments to show", title)
+    lift = frame["lift"].to_numpy(dtype=float)
+    color = np.log2(np.clip(np.where(np.isfinite(lift) & (lift > 0), lift, 1.0), 0.25, 4.0))
+    hover = [_hierarchy_hover(row) for row in frame.itertuples(index=False)]
+    # a segment's label without its keyword part ("2: cooking & gardening"): it has a narrow ring
+    labels = [html_escape(_short(str(lab).split(" · ")[0] if level == "segment" else lab, 28))
+              for lab, level in zip(frame["label"], frame["level"], strict=True)]  # fmt: skip
+    marker = {"colors": color, "colorscale": "RdBu_r", "cmid": 0, "cmin": -2, "cmax": 2, "showscale": True,
+              "colorbar": {"title": {"text": "lift"}, **_LIFT_TICKS}, "line": {"color": "white", "width": 1}}  # fmt: skip
+    common = dict(ids=frame["id"].tolist(), parents=frame["parent"].tolist(), labels=labels,
+                  values=frame["users"].to_numpy(dtype=float), branchvalues="total", marker=marker,
+                  hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", sort=False)  # fmt: skip
+    if kind == "sunburst":
+        trace = go.Sunburst(**common, insidetextorientation="auto", maxdepth=4)
+    else:
+        trace = go.Icicle(**common, tiling={"orientation": "h"}, maxdepth=4)
+    return _layout(go.Figure(trace), title, height)

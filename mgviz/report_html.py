@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mgviz import plots
+from mgviz.hierarchy import interest_hierarchy
 
 _CSS = """
 body { font-family: Inter, 'Source Sans Pro', Arial, sans-serif; margin: 0; color: #1f2328; background: #fafafa; }
@@ -34,6 +35,14 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vert
 th { color: #57606a; font-weight: 600; }
 @media (max-width: 800px) { .cols { grid-template-columns: 1fr; } }
 """
+
+
+_HIERARCHY_NOTE = (
+    "Each segment's biggest categories and, inside each, the keywords its users' interest in the category is "
+    "about. A wedge's size is users' worth of interest (a segment of 100 users putting 40% of its interest in a "
+    "category has a wedge of 40 there); colour is lift against all users (red: more than everyone, blue: less). "
+    "Click a wedge to zoom in."
+)
 
 
 class _Charts:
@@ -135,7 +144,8 @@ def segment_report_html(
     title : str
         Page title.
     include_map : bool
-        Include the 2-D user map (when the run has one).
+        Include the 2-D user map (when the run has one). The interest hierarchy (a sunburst of
+        segment → category → keyword, :func:`mgviz.hierarchy.interest_hierarchy`) always is.
     max_map_points : int
         Users drawn on the map at most (a random, seeded sample beyond that).
 
@@ -158,6 +168,7 @@ def segment_report_html(
     ]
     if include_map and model.umap_xy is not None:
         parts.append(chart(_map_figure(model, max_map_points, model.config.seed)))
+    hierarchy = chart(plots.interest_sunburst(interest_hierarchy(model)))
     cards = "".join(_segment_card(model, p, population, chart) for p in model.profiles)
     weights = ", ".join(f"{k} {v:.2f}" for k, v in model.config.weights.items())
     sources = ", ".join(f"{k}: {v}" for k, v in model.dataset.sources.items()) or "—"
@@ -173,6 +184,9 @@ def segment_report_html(
 {_facts(model)}
 <h2>Overview</h2>
 {"".join(parts)}
+<h2 id="interest-hierarchy">Interest hierarchy</h2>
+<p class="meta">{_e(_HIERARCHY_NOTE)}</p>
+{hierarchy}
 <h2>Segments</h2>
 {cards}
 </main></body></html>

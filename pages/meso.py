@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mgviz import explore, plots
+from mgviz import explore, hierarchy, plots
 from ui import cache, nav, state, widgets
 
 SHARE, LIFT = "Share of interest", "Lift vs. all users"
@@ -19,6 +19,7 @@ def main() -> None:
         f"How each segment's and user's interest splits over the {len(model.categories)} item categories{derived}."
     )
     heatmap_section(model)
+    hierarchy_section(model, model_key)
     compare_section(model, model_key)
     time_section(model, model_key)
     drift_section(model, model_key)
@@ -33,6 +34,92 @@ def heatmap_section(model) -> None:
         population=model.category_mix.mean(axis=0),
     )  # fmt: skip
     st.plotly_chart(fig, key="meso.heat")
+
+
+#: The chart kinds of the interest hierarchy, as the page names them.
+HIERARCHY_CHARTS = {"Sunburst": "sunburst", "Icicle": "icicle"}
+#: Users listed behind a wedge at most (the count above the table says how many there are).
+WEDGE_USERS = 500
+NODE_KEY, CLICKED_KEY = "meso.hier_node", "meso.hier_clicked"
+
+
+def hierarchy_section(model, model_key: cache.ModelKey) -> None:
+    st.subheader("Interest hierarchy")
+    st.caption(
+        "Each segment's biggest categories and, inside each, the keywords its users' interest in the category is "
+        "about. A wedge's size is **users' worth of interest**: a segment of 100 users that puts 40% of its interest "
+        "in a category has a wedge of 40 there, split further over the keywords its users have that occur in the "
+        "category's items. Colour is **lift** against all users (red: more than everyone, blue: less). "
+        "Click a wedge – or pick it below – to see the users and items behind it."
+    )
+    frame = cache.interest_hierarchy(model_key, model)
+    if len(frame) <= 1:
+        st.info("This run has no segments to show.")
+        return
+    kind = st.segmented_control("Chart", list(HIERARCHY_CHARTS), default="Sunburst", key="meso.hier_kind",
+                                required=True)  # fmt: skip
+    fig = plots.interest_sunburst(frame, kind=HIERARCHY_CHARTS[kind])
+    event = st.plotly_chart(fig, key="meso.sunburst", on_select="rerun", selection_mode="points")
+    names = hierarchy.node_names(frame)
+    ids = list(names)
+    # a click picks the wedge once; the picker can move on from there (the click stays in the chart's state)
+    clicked = hierarchy.selected_node(event, ids)
+    if clicked is not None and clicked != st.session_state.get(CLICKED_KEY):
+        st.session_state[NODE_KEY] = clicked
+    st.session_state[CLICKED_KEY] = clicked
+    if st.session_state.get(NODE_KEY) not in ids:
+        st.session_state[NODE_KEY] = ids[1] if len(ids) > 1 else ids[0]  # the first segment
+    node = st.selectbox("Wedge", ids, format_func=names.get, key=NODE_KEY)
+    wedge_members(model, model_key, frame.set_index("id").loc[node], node)
+
+
+def wedge_members(model, model_key: cache.ModelKey, row, node: str) -> None:
+    users, items = cache.hierarchy_members(model_key, node, WEDGE_USERS, model)
+    who = {
+        "all": "users",
+        "segment": "members of the segment",
+        "category": f"members with {row['category']} among their top {hierarchy.HIGH_CATEGORIES} categories",
+        "keyword": f"members with the keyword “{row['keyword']}”",
+    }[row["level"]]
+    of = {"all": "", "segment": "of all users", "category": "of the segment's interest",
+          "keyword": "of the segment's interest in the category"}[row["level"]]  # fmt: skip
+    size = f"{row['share']:.1%} {of}" if of else ""
+    if np.isfinite(row["lift"]):
+        size += f", {row['users']:,.1f} users' worth of interest, lift {row['lift']:.2f}×"
+    shown = f" (the first {len(users):,} shown)" if len(users) < int(row["members"]) else ""
+    st.markdown(
+        " · ".join(
+            part
+            for part in (f"**{widgets.md_escape(row['label'])}**", size, f"**{int(row['members']):,} {who}**{shown}")
+            if part
+        )  # fmt: skip
+    )
+    left, right = st.columns(2)
+    with left:
+        st.dataframe(
+            users, hide_index=True, key="meso.hier_users", column_order=["user_id", "weight", "top_categories",
+                                                                         "keywords"],
+            column_config={"weight": st.column_config.NumberColumn(format="%.3f",
+                                                                   help=WEIGHT_HELP[row["level"]])},
+        )  # fmt: skip
+    with right:
+        st.dataframe(
+            items, hide_index=True, key="meso.hier_items",
+            column_order=["item_id", "title", "users", "share", "lift", "categories"],
+            column_config={
+                "users": st.column_config.NumberColumn(help="how many of these users consumed it"),
+                "share": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+                "lift": st.column_config.NumberColumn(format="%.2f×", help="their share over all users' share"),
+            },
+        )  # fmt: skip
+
+
+WEIGHT_HELP = {
+    "all": "every user counts once",
+    "segment": "how firmly the user belongs to the segment (soft membership)",
+    "category": "the user's share of interest in the category",
+    "keyword": "what the user adds to the keyword's wedge",
+}
 
 
 def compare_section(model, model_key: cache.ModelKey) -> None:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from helpers_app import HashEncoder, tiny_files, tiny_model, tiny_run_dir  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from mgviz import explore  # noqa: E402
+from mgviz import explore, hierarchy  # noqa: E402
 from mgviz.schema import LEVELS  # noqa: E402
 from mgviz.stability import stability_word  # noqa: E402
 from ui import evaljob  # noqa: E402
@@ -539,6 +539,90 @@ def test_meso_drift_view_follows_the_picked_user():
     title = json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-meso.drift")).proto.spec)
     assert str(model.user_ids[second]) in title["layout"]["title"]["text"]
     assert "moved more than half of their interest" in texts(at, "caption")
+
+
+def wedge_tables(at: AppTest) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The users and the items tables below the interest hierarchy."""
+    frames = [d.value for d in at.dataframe]
+    users = next(f for f in frames if {"user_id", "weight"} <= set(f.columns))
+    items = next(f for f in frames if {"item_id", "lift"} <= set(f.columns))
+    return users.reset_index(drop=True), items.reset_index(drop=True)
+
+
+def assert_wedge_shown(at: AppTest, model, node: str) -> None:
+    """The tables under the chart are exactly the users and items behind ``node``."""
+    users, items = wedge_tables(at)
+    want_users, want_items = hierarchy.hierarchy_members(model, node, n_users=500)
+    pd.testing.assert_frame_equal(users, want_users, check_dtype=False)
+    pd.testing.assert_frame_equal(items, want_items, check_dtype=False)
+
+
+def test_meso_interest_hierarchy_shows_the_users_and_items_behind_the_chosen_wedge():
+    at = open_page("meso")
+    assert "Interest hierarchy" in texts(at, "subheader")
+    model = at.session_state["mgviz.model"]
+    frame = hierarchy.interest_hierarchy(model)
+    trace = chart_trace(at, "meso.sunburst")
+    assert trace["type"] == "sunburst" and trace["branchvalues"] == "total"
+    assert trace["ids"] == frame["id"].tolist() and trace["parents"] == frame["parent"].tolist()
+    np.testing.assert_allclose(chart_array(trace["values"]), frame["users"])
+    picker = at.selectbox(key="meso.hier_node")
+    assert picker.value == "s0"  # the first segment to begin with
+    users, _ = wedge_tables(at)
+    assert set(users["user_id"]) == set(model.user_ids[model.segments == 0])
+    assert_wedge_shown(at, model, "s0")
+    # a keyword wedge: its users have the keyword, its items are of the category and have the word
+    node = frame[frame["level"] == "keyword"].iloc[0]
+    picker.set_value(node["id"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert_wedge_shown(at, model, node["id"])
+    users, items = wedge_tables(at)
+    kw = model.keywords
+    assert len(users) == node["members"] > 0
+    assert set(users["user_id"]) <= set(kw.loc[kw["keyword"] == node["keyword"], "user_id"])
+    assert items["categories"].str.contains(node["category"], regex=False).all() and len(items) > 0
+    assert f"{node['members']:,} members with the keyword" in texts(at, "markdown")
+    # the icicle draws the same nodes and the chosen wedge stays
+    at.segmented_control(key="meso.hier_kind").set_value("Icicle").run()
+    icicle = chart_trace(at, "meso.sunburst")
+    assert icicle["type"] == "icicle" and icicle["ids"] == frame["id"].tolist()
+    assert at.selectbox(key="meso.hier_node").value == node["id"]
+    assert_wedge_shown(at, model, node["id"])
+
+
+def test_a_click_on_a_wedge_picks_it_and_the_picker_can_move_on(monkeypatch):
+    """The chart's selection event (what the browser sends for a clicked sector: its id) picks the wedge."""
+    import streamlit as st
+
+    click = {"id": None}
+    chart = st.plotly_chart
+
+    def plotly_chart(fig, *args, key=None, **kwargs):
+        out = chart(fig, *args, key=key, **kwargs)
+        if key == "meso.sunburst" and click["id"]:
+            point = {"id": click["id"], "parent": "", "label": "", "pointNumber": 0, "curveNumber": 0}
+            return {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
+        return out
+
+    monkeypatch.setattr(st, "plotly_chart", plotly_chart)
+    at = open_page("meso")
+    model = at.session_state["mgviz.model"]
+    frame = hierarchy.interest_hierarchy(model)
+    category = frame[frame["level"] == "category"]["id"].iloc[-1]
+    click["id"] = category
+    at.run()
+    assert at.selectbox(key="meso.hier_node").value == category
+    assert_wedge_shown(at, model, category)
+    # the picker moves on although the chart still holds the click …
+    at.selectbox(key="meso.hier_node").set_value("s1").run()
+    assert at.selectbox(key="meso.hier_node").value == "s1"
+    assert_wedge_shown(at, model, "s1")
+    # … and a new click moves it again
+    click["id"] = hierarchy.ROOT
+    at.run()
+    assert at.selectbox(key="meso.hier_node").value == hierarchy.ROOT
+    users, _ = wedge_tables(at)
+    assert len(users) == len(model.user_ids)
 
 
 def test_micro_search_and_pick_a_user_shared_with_recommendations():

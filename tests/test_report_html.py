@@ -80,8 +80,8 @@ def test_has_overview_charts_and_one_card_per_segment(model, page):
     parsed = _parse(page)
     n_seg = len(model.profiles)
     assert parsed.sections == [f"segment-{s}" for s in range(n_seg)]
-    # sizes, share heatmap, lift heatmap, map, and a category chart per segment
-    assert parsed.plot_divs == 4 + n_seg
+    # sizes, share heatmap, lift heatmap, map, the interest hierarchy, and a category chart per segment
+    assert parsed.plot_divs == 5 + n_seg
     for p in model.profiles:
         assert p.label.replace("&", "&amp;") in page
         for _, title, _ in p.top_items:
@@ -90,7 +90,7 @@ def test_has_overview_charts_and_one_card_per_segment(model, page):
 
 def test_without_map(model):
     parsed = _parse(segment_report_html(model, include_map=False))
-    assert parsed.plot_divs == 3 + len(model.profiles)
+    assert parsed.plot_divs == 4 + len(model.profiles)
 
 
 def test_map_is_sampled_for_large_runs(model):
@@ -114,3 +114,19 @@ def test_text_from_the_data_is_escaped(model):
 def test_states_run_facts(model, page):
     assert re.search(rf"<b>{len(model.user_ids):,}</b>users", page)
     assert f"K = {len(model.profiles)}" in page
+
+
+def test_has_the_interest_hierarchy_sunburst(model, page):
+    import json
+
+    from mgviz.hierarchy import interest_hierarchy
+
+    assert '<h2 id="interest-hierarchy">Interest hierarchy</h2>' in page
+    # the figure's data, as plotly.js gets it: one sunburst trace with the hierarchy's ids and parents
+    specs = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', page, flags=re.S)
+    sunbursts = [t for spec in specs for t in json.loads(spec) if t.get("type") == "sunburst"]
+    assert len(sunbursts) == 1
+    frame = interest_hierarchy(model)
+    assert sunbursts[0]["ids"] == frame["id"].tolist()
+    assert sunbursts[0]["parents"] == frame["parent"].tolist()
+    assert sunbursts[0]["branchvalues"] == "total"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mgviz import explore
+from mgviz import explore, hierarchy
 from mgviz.encoder import Encoder
 from mgviz.evaluation.persist import has_evaluation, load_evaluation
 from mgviz.export import profiles_frame
@@ -245,3 +245,22 @@ def saved_evaluation_dir(key: ModelKey) -> Path | None:
     """The run folder holding exactly the model of ``key``, when it also holds a saved evaluation."""
     folder = key.stored_run
     return folder if folder is not None and has_evaluation(folder) else None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def keyword_categories(key: ModelKey, _model) -> hierarchy.KeywordCategories:
+    """The users' keyword shares and the words' category shares behind the interest hierarchy."""
+    del key
+    return hierarchy.keyword_categories(_model)
+
+
+@st.cache_data(max_entries=4, show_spinner="Building the interest hierarchy…")
+def interest_hierarchy(key: ModelKey, _model) -> pd.DataFrame:
+    """Segment → category → keyword nodes of the model (:func:`mgviz.hierarchy.interest_hierarchy`)."""
+    return hierarchy.interest_hierarchy(_model, state=keyword_categories(key, _model))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def hierarchy_members(key: ModelKey, node_id: str, n_users: int, _model) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The users (at most ``n_users``) and items behind one node of the interest hierarchy."""
+    return hierarchy.hierarchy_members(_model, node_id, n_users=n_users, state=keyword_categories(key, _model))

@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/meso.py", title="Meso · categories", icon=":material/category:", url_path="meso"),
     st.Page("pages/micro.py", title="Micro · users", icon=":material/person:", url_path="micro"),
     st.Page("pages/recommendations.py", title="Recommendations", icon=":material/tune:", url_path="recommendations"),
+    st.Page("pages/whatif.py", title="What-if user", icon=":material/person_add:", url_path="whatif"),
     st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
 ]
 

@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     who = r.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="one user id")
     who.add_argument("--all-users", action="store_true", help="every user")
+    who.add_argument("--new-user", metavar="FILE",
+                     help='a what-if user from a JSON file: {"age": 30, "gender": "F", "text": "...", "items": '
+                     '["i0001", ...]} (the run\'s demographic columns, own words, picked items), or {"user": ID, '
+                     '"items": [...]} to add items to an existing user; folded in, nothing is rebuilt')  # fmt: skip
     r.add_argument("--n", type=int, default=10, help="list length (default 10)")
     r.add_argument("--weights", default=None, help="override the run's fusion weights (e.g. micro=1)")
     r.add_argument("--diversity", default="0", metavar="LAMBDA",
@@ -294,6 +298,8 @@ def cmd_recommend(args) -> int:
     weights = _weights(args.weights) if args.weights else model.config.weights
     if weights == "auto":
         weights = model.config.weights
+    if args.new_user is not None:
+        return _recommend_new_user(args, model, weights, diversity)
     rows = None
     if args.user is not None:
         try:
@@ -302,6 +308,25 @@ def cmd_recommend(args) -> int:
             raise CliError(f"--user {args.user}: no such user in run {args.run}") from None
     frame = model.recommend(weights, n=args.n, rows=rows, diversity=diversity, similarity=args.similarity)
     _write_frame(frame, args.out, args.json)
+    return 0
+
+
+def _recommend_new_user(args, model, weights, diversity) -> int:
+    """``recommend --new-user FILE``: the what-if user's list, and what the levels make of them on stderr."""
+    from mgviz import whatif
+
+    user = whatif.from_file(model, args.new_user)
+    for problem in user.warnings:
+        print(f"warning: {args.new_user}: {problem}", file=sys.stderr)
+    frame = whatif.recommend(model, user, weights, n=args.n, diversity=diversity, similarity=args.similarity)
+    _write_frame(frame.drop(columns=["categories"]), args.out, args.json)
+    seg = user.segment
+    label = model.profiles[seg].label if seg < len(model.profiles) else ""
+    cats = ", ".join(f"{c} {share:.0%}" for c, share in user.top_categories(3))
+    print(f"{user.user_id}: segment {seg} ({label}, membership {float(user.membership[seg]):.0%}); "
+          f"categories {cats} (from {user.mix_source}); keywords {', '.join(w for w, _ in user.keywords) or '-'}"
+          + ("; the micro and time levels are left out: no items yet" if user.cold else ""),
+          file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -339,7 +339,33 @@ def user_list(
 
 def reasons(model: InterestModel, row: int, recs: pd.DataFrame) -> list[str]:
     """A one-line reason per recommended item from its two biggest level contributions."""
-    ctx = _ReasonContext(model, row)
+    return user_reasons(model, UserFacts.of_row(model, row), recs)
+
+
+@dataclasses.dataclass
+class UserFacts:
+    """What the reasons say about one user: their category mix, segment, keywords, seen items and
+    recent items – a row of the model (:meth:`of_row`), or a user folded in without being one
+    (:mod:`mgviz.whatif`)."""
+
+    mix: np.ndarray
+    segment: int
+    keywords: list[str]
+    seen: np.ndarray  # item indices
+    #: ``TimeLevel.history`` of the user (item indices, ranks, days); None: looked up for ``row``.
+    time_history: tuple | None = None
+    row: int | None = None
+
+    @classmethod
+    def of_row(cls, model: InterestModel, row: int) -> UserFacts:
+        return cls(model.category_mix[row], int(model.segments[row]),
+                   user_keywords(model, str(model.user_ids[row]))["keyword"].tolist(), model.seen[row].indices,
+                   row=row)  # fmt: skip
+
+
+def user_reasons(model: InterestModel, facts: UserFacts, recs: pd.DataFrame) -> list[str]:
+    """:func:`reasons` for the user ``facts`` describes."""
+    ctx = _ReasonContext(model, facts)
     out = []
     for rec in recs.itertuples(index=False):
         contrib = {lv: float(getattr(rec, lv)) for lv in LEVELS if hasattr(rec, lv)}
@@ -350,16 +376,16 @@ def reasons(model: InterestModel, row: int, recs: pd.DataFrame) -> list[str]:
 class _ReasonContext:
     """What the reason phrases need about one user, computed once per list."""
 
-    def __init__(self, model: InterestModel, row: int):
+    def __init__(self, model: InterestModel, facts: UserFacts):
         self.model = model
-        self.row = row
+        self.row = facts.row
         self.item_index = model.dataset.item_index()
-        self.mix = dict(zip(model.categories, model.category_mix[row], strict=True))
-        label = model.profiles[int(model.segments[row])].label if model.profiles else ""
-        self.segment = label.split(" · ")[0] if label else f"segment {int(model.segments[row])}"
-        self.keywords = user_keywords(model, str(model.user_ids[row]))["keyword"].tolist()
-        self.seen = model.seen[row].indices
-        self._time_history = None
+        self.mix = dict(zip(model.categories, facts.mix, strict=True))
+        label = model.profiles[facts.segment].label if model.profiles else ""
+        self.segment = label.split(" · ")[0] if label else f"segment {facts.segment}"
+        self.keywords = list(facts.keywords)
+        self.seen = np.asarray(facts.seen)
+        self._time_history = facts.time_history
         self.texts = (
             model.dataset.items["title"].fillna("") + " " + model.dataset.items["text"].fillna("")
         ).str.lower()

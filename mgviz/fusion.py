@@ -180,6 +180,25 @@ def recommend(
     return pd.concat(frames, ignore_index=True)
 
 
+def recommend_state(
+    levels, states, weights, seen_row, user_id, item_ids, n=10, strategy="weighted", diversity=0.0, item_vectors=None
+) -> pd.DataFrame:
+    """:func:`recommend` for one user who is not a row of the levels: their user-side ``states`` (level
+    name -> what :meth:`~mgviz.levels.base.Level.fold_in` gave), scored with ``score_state`` – a new or
+    changed user's list without adding them to any level. ``seen_row`` (1 × items) is never listed."""
+    from mgviz.rerank import check_diversity, rerank
+
+    check_strategy(strategy)
+    diversity = check_diversity(diversity)
+    if diversity > 0 and item_vectors is None:
+        raise ValueError("diversity > 0 needs item_vectors to measure similarity on")
+    total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
+    parts = {name: lv.score_state(states[name]) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
+    fused = fuse(parts, weights, strategy=strategy)
+    top = rerank(fused, n, item_vectors, diversity, exclude=sp.csr_matrix(seen_row))
+    return _list_frame(np.zeros(1, np.int64), top, fused, parts, weights, total, [user_id], item_ids)
+
+
 def _list_frame(block, top, fused, parts, weights, total, user_ids, item_ids):
     valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
     r = np.repeat(block, top.shape[1])[valid]

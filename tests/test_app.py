@@ -35,6 +35,7 @@ PAGES = {
     "meso": "Meso · categories",
     "micro": "Micro · users",
     "recommendations": "Recommendations",
+    "whatif": "What-if user",
     "export": "Export",
 }
 
@@ -635,6 +636,89 @@ def test_micro_search_and_pick_a_user_shared_with_recommendations():
     assert at.session_state["mgviz.user"] == "u012"
     at.switch_page("pages/recommendations.py").run()
     assert at.selectbox(key="recs.user").value == "u012"
+
+
+# ----------------------------------------------------------------------------------------------- what-if user
+def single_category_items(model, category: str, n: int = 5) -> list[str]:
+    items = model.dataset.items
+    return items.loc[items["categories"].map(lambda c: list(c) == [category]), "item_id"].tolist()[:n]
+
+
+def segment_top_category(model, segment: int) -> str:
+    return model.categories[int(np.argmax(model.segment_category[segment]))]
+
+
+def shown_segment(at: AppTest, model) -> int:
+    """The segment the What-if page's header names."""
+    import html
+
+    markdown = texts(at, "markdown")
+    found = [s for s, p in enumerate(model.profiles) if f"<b>{s}: {html.escape(p.label)}</b>" in markdown]
+    assert len(found) == 1, markdown
+    return found[0]
+
+
+def test_whatif_picking_items_updates_the_segment_and_the_list():
+    at = open_page("whatif")
+    assert "needs demographics, a sentence of text or at least one item" in texts(at, "info")
+    model = at.session_state["mgviz.model"]
+    lists = []
+    for segment in range(len(model.profiles)):
+        category = segment_top_category(model, segment)
+        picked = single_category_items(model, category)
+        at.multiselect(key="whatif.items").set_value(picked).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert shown_segment(at, model) == segment, category
+        table = table_frame(at)
+        titles = set(model.dataset.items.set_index("item_id").loc[picked, "title"])
+        assert len(table) == 10 and not set(table["title"]) & titles
+        assert table["why it is recommended"].str.len().gt(0).all()
+        assert "Category mix from their items" in texts(at, "caption")
+        mix = chart_trace(at, "whatif.mix")
+        assert list(mix["y"])[0] == category  # the bars start with the user's biggest category
+        lists.append(table["title"].tolist())
+    assert len({tuple(x) for x in lists}) == len(lists), "each pick gives its own list"
+    assert at.session_state["mgviz.model"] is model
+
+
+def test_whatif_words_and_demographics_alone_give_a_cold_start_list():
+    at = open_page("whatif")
+    at.text_area(key="whatif.text").set_value("dragon wizard quest sword kingdom").run()
+    assert not at.exception
+    assert "predicted from demographics and text (cold-start predictor)" in texts(at, "caption")
+    assert "left out until the user has items" in texts(at, "markdown")
+    table = table_frame(at)
+    assert len(table) == 10 and table["categories"].head(5).str.contains("fantasy").mean() >= 0.6
+    first = table["title"].tolist()
+    at.selectbox(key="whatif.demo.gender").set_value("M")
+    at.number_input(key="whatif.demo.age").set_value(61)
+    at.run()
+    assert not at.exception and not at.warning
+    assert len(table_frame(at)) == 10
+    at.text_area(key="whatif.text").set_value("detective clue murder alibi suspect").run()
+    assert table_frame(at)["title"].tolist() != first
+
+
+def test_whatif_adding_items_to_an_existing_user_moves_only_their_list():
+    at = open_page("whatif")
+    model = at.session_state["mgviz.model"]
+    before = model.recommend(n=10)
+    at.segmented_control(key="whatif.start").set_value("Existing user").run()
+    at.selectbox(key="whatif.user").set_value("u000").run()
+    assert "give at least one item to add" in texts(at, "info")
+    seen = set(model.item_ids[model.seen[model.user_row("u000")].indices])
+    added = [i for i in single_category_items(model, "cooking", 9) if i not in seen][:5]
+    offered = {o.rsplit("(", 1)[-1].rstrip(")") for o in at.multiselect(key="whatif.add").options}
+    assert len(offered) == len(model.item_ids) - len(seen) and offered.isdisjoint(seen), "unseen items only"
+    at.multiselect(key="whatif.add").set_value(added).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = table_frame(at)
+    own = explore.user_list(model, model.user_row("u000"), model.config.weights, 10)
+    assert table["title"].tolist() != own["title"].tolist()
+    new_items = int((~table["title"].isin(set(own["title"]))).sum())
+    assert new_items > 0 and f"{new_items} of the 10 items are new against user u000's list" in texts(at, "caption")
+    assert "user u000 + 5 item(s)" in json.dumps(chart_trace(at, "whatif.mix"))
+    pd.testing.assert_frame_equal(model.recommend(n=10), before)  # nobody's list moved for real
 
 
 # ----------------------------------------------------------------------------------------------- recommendations

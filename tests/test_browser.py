@@ -319,3 +319,60 @@ def test_metrics_arrive_in_place_and_no_slider_move_is_lost(page, held_server):
     assert "Held-out evaluation: ready" in sidebar.inner_text()
     assert progress.count() == 0
     assert_no_exception(page)
+
+
+def _chart_title(page, key: str) -> str:
+    return page.locator(f".st-key-{key} .gtitle").first.inner_text()
+
+
+def _pick_next_option(page, key: str) -> None:
+    """Open a select box and take the option below the current one (keyboard, as a user can)."""
+    box = page.locator(f".st-key-{key} input").first
+    box.click()
+    box.press("ArrowDown")
+    box.press("Enter")
+
+
+def test_meso_drift_view_and_hierarchy_respond_to_the_user(page, server):
+    """The drift view follows the picked user; a click on a sunburst wedge lists what is behind it."""
+    open_page(page, server, "meso")
+    wait_for_charts(page, 5)
+    page.locator(".st-key-meso-drift .gtitle").first.wait_for()
+    first = _chart_title(page, "meso-drift")
+    legend = page.locator(".st-key-meso-drift .legendtext").all_inner_texts()
+    assert "time level's list" in legend and "later half of history" in legend
+    _pick_next_option(page, "meso-drift_row")
+    wait_until(lambda: _chart_title(page, "meso-drift") != first, "the drift chart to show another user", page)
+    idle(page)
+    assert_no_exception(page)
+    wedge = page.locator(".st-key-meso-hier_node").first.inner_text()
+    page.locator(".st-key-meso-sunburst path.surface").nth(3).click()
+    wait_until(lambda: page.locator(".st-key-meso-hier_node").first.inner_text() != wedge, "the wedge to change", page)
+    idle(page)
+    assert_no_exception(page)
+    page.locator(".st-key-meso-sunburst").scroll_into_view_if_needed()
+    screenshot(page, server, "meso-drift-hierarchy")
+
+
+def test_macro_cards_say_how_stable_each_segment_is(page, server):
+    open_page(page, server, "macro")
+    wait_for_charts(page, 3)
+    page.get_by_text("Stability:").first.wait_for()
+    words = page.get_by_text("Stability:").all_inner_texts()
+    assert len(words) >= 2 and all(any(w in t for w in ("stable", "fuzzy", "dissolves")) for t in words)
+    assert page.get_by_text("ARI across seeds").count() >= 1
+    assert_no_exception(page)
+
+
+def test_the_diversity_slider_reranks_the_list(page, server):
+    open_page(page, server, "recommendations")
+    before = list_text(page)
+    thumb = page.locator(".st-key-w-diversity input[type=range]")
+    thumb.focus()
+    for _ in range(10):
+        thumb.press("ArrowRight")  # λ 0 -> 0.5
+    wait_until(lambda: (t := list_text(page)) != before and t, "the re-ranked list", page)
+    idle(page)
+    assert_no_exception(page)
+    shown = page.locator(".st-key-w-diversity [data-testid='stSliderThumbValue']").inner_text().strip()
+    assert float(shown) == pytest.approx(0.5)

@@ -207,3 +207,87 @@ def test_a_run_of_an_older_format_says_rebuild(run_dir, tmp_path, capsys):
     assert main(["recommend", "--run", str(old), "--user", "u0001"]) == 2
     err = capsys.readouterr().err
     assert "older mgviz" in err and "rebuild this run" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------------------------- what-if users
+def primary_items(run_dir, category: str, n: int = 5) -> list[str]:
+    items = pd.read_parquet(run_dir / "items.parquet")
+    return items.loc[items["categories"].map(lambda c: len(c) and c[0] == category), "item_id"].tolist()[:n]
+
+
+def write_user(tmp_path, doc) -> str:
+    path = tmp_path / "user.json"
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_recommend_a_new_user_from_a_file(run_dir, tmp_path, capsys):
+    picked = primary_items(run_dir, "cooking")
+    doc = {"age": 30, "gender": "F", "occupation": "chef", "text": "I bake bread and grow tomatoes.", "items": picked}
+    out = tmp_path / "recs.csv"
+    argv = ["recommend", "--run", str(run_dir), "--new-user", write_user(tmp_path, doc), "--n", "5"]
+    assert main([*argv, "--out", str(out)]) == 0
+    recs = pd.read_csv(out, dtype={"user_id": str, "item_id": str}, keep_default_na=False)
+    assert list(recs.columns) == ["user_id", "rank", "item_id", "score", *LEVEL_COLS, "title", "reason"]
+    assert recs["rank"].tolist() == [1, 2, 3, 4, 5] and (recs["user_id"] == "what-if").all()
+    assert not set(recs["item_id"]) & set(picked)
+    assert recs[LEVEL_COLS].sum(axis=1).round(4).equals(recs["score"].round(4))
+    assert recs["reason"].str.len().gt(0).all()
+    err = capsys.readouterr().err
+    assert "what-if: segment" in err and "categories cooking" in err and "(from history)" in err
+    assert "warning" not in err
+    assert main([*argv, "--json"]) == 0  # the same list as JSON on stdout
+    as_json = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert as_json["item_id"].tolist() == recs["item_id"].tolist()
+
+
+def test_a_new_user_with_only_words_gets_a_cold_start_list(run_dir, tmp_path, capsys):
+    words = "Epic space operas: starships, alien worlds, galactic empires."
+    path = write_user(tmp_path, {"text": words, "gender": "Q"})
+    assert main(["recommend", "--run", str(run_dir), "--new-user", path, "--json"]) == 0
+    captured = capsys.readouterr()
+    recs = pd.DataFrame(json.loads(captured.out))
+    assert len(recs) == 10 and (recs[["micro", "time"]] == 0).all().all()
+    assert "(from cold-start predictor)" in captured.err and "left out" in captured.err
+    assert f"warning: {path}: gender: 'Q' is not one of the run's values" in captured.err
+
+
+def test_add_items_to_an_existing_user_from_a_file(run_dir, tmp_path, capsys):
+    users = pd.read_parquet(run_dir / "users.parquet")["user_id"]
+    uid = users.iloc[3]
+    assert main(["recommend", "--run", str(run_dir), "--user", uid, "--json"]) == 0
+    before = pd.DataFrame(json.loads(capsys.readouterr().out))
+    added = primary_items(run_dir, "kids")
+    path = write_user(tmp_path, {"user": uid, "items": added})
+    assert main(["recommend", "--run", str(run_dir), "--new-user", path, "--json"]) == 0
+    after = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert (after["user_id"] == uid).all() and not set(after["item_id"]) & set(added)
+    assert after["item_id"].tolist() != before["item_id"].tolist()
+    assert main(["recommend", "--run", str(run_dir), "--user", uid, "--json"]) == 0  # the run is unchanged
+    assert pd.DataFrame(json.loads(capsys.readouterr().out)).equals(before)
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ('{"age": 30, "items": ["i0001",]}', "not a JSON file"),
+        ('["i0001"]', "should hold one JSON object"),
+        ({"age": 30, "items": ["i0001", "i9999", "nope"]}, "field 'items': items i9999, nope are not in this run"),
+        ({"items": "i0001"}, "field 'items': should be a list of item ids"),
+        ({"text": ["a", "list"]}, "field 'text': should be a text"),
+        ({"age": {"years": 3}}, "field 'age': should be a text or a number"),
+        ({"user": "nobody", "items": ["i0001"]}, "field 'user': 'nobody' is not in this run"),
+        ({}, "needs demographics, a sentence of text or at least one item"),
+    ],
+)
+def test_a_bad_new_user_file_exits_2_naming_the_file_and_field(run_dir, tmp_path, capsys, doc, needle):
+    path = write_user(tmp_path, doc)
+    assert main(["recommend", "--run", str(run_dir), "--new-user", path]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {path}: ") and needle in err[0], err
+    assert "Traceback" not in err[0]
+
+
+def test_a_missing_new_user_file_exits_2(run_dir, tmp_path, capsys):
+    assert main(["recommend", "--run", str(run_dir), "--new-user", str(tmp_path / "none.json")]) == 2
+    assert "none.json: no such file" in capsys.readouterr().err

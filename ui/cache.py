@@ -13,10 +13,11 @@ import dataclasses
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mgviz import explore, hierarchy
+from mgviz import explore, hierarchy, whatif
 from mgviz.encoder import Encoder
 from mgviz.evaluation.persist import has_evaluation, load_evaluation
 from mgviz.export import profiles_frame
@@ -188,6 +189,37 @@ def drift_table(key: ModelKey, _model) -> pd.DataFrame:
     """Every user's interest drift (earlier vs. later half of the history), most drifting first."""
     del key
     return explore.drift_table(_model)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def whatif_context(key: ModelKey, _model) -> whatif.WhatIfContext:
+    """What the What-if page needs besides the model – the run's encoder, the cold-start predictor (fitted
+    on first use), the keyword weights – once per model."""
+    del key
+    return whatif.WhatIfContext(_model, encoder_for(_model.config.model))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Fitting the cold-start predictor…")
+def cold_start_ready(key: ModelKey, _model) -> bool:
+    """Fit the cold-start predictor of ``key``'s what-if context now (behind a spinner); whether there is one."""
+    return whatif_context(key, _model).predictor is not None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def item_choices(key: ModelKey, _model) -> dict[str, str]:
+    """Item id -> "title · categories (id)" for a picker, most consumed first (the first
+    :data:`MAX_ITEM_CHOICES` of a big catalogue)."""
+    del key
+    items = _model.dataset.items
+    popularity = np.asarray(_model.seen.sum(axis=0)).ravel()
+    order = np.argsort(-popularity, kind="stable")[:MAX_ITEM_CHOICES]
+    ids, titles = items["item_id"].to_numpy(), items["title"].fillna("").to_numpy()
+    cats = items["categories"].to_numpy()
+    return {str(ids[i]): f"{titles[i] or ids[i]} · {', '.join(cats[i]) or 'no category'} ({ids[i]})" for i in order}
+
+
+#: Items a picker offers at most (a select box with more gets slow in the browser).
+MAX_ITEM_CHOICES = 5000
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -79,6 +79,9 @@ class UserEvidence:
     demographics: np.ndarray | None = None  # the user's demographic features (as the build encoded them)
     #: The user's items in time order (item indices, oldest first) and their days since the epoch.
     recent: tuple[np.ndarray, np.ndarray] | None = None
+    #: A category mix predicted for a user without history (the cold-start predictor, from demographics and
+    #: text); the meso level takes it instead of the population prior. Ignored once the user has history.
+    predicted_mix: np.ndarray | None = None
     derived: dict = field(default_factory=dict)
 
 

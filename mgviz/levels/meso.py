@@ -156,9 +156,16 @@ class MesoLevel(FactorLevel):
         return self.user_side
 
     def fold_in(self, evidence) -> dict:
-        """The user's mix from their weighted history; an empty history gives the population prior
-        (the build's cold-start forest is not kept in the run: nothing is pickled)."""
+        """The user's mix from their weighted history; an empty history gives ``evidence.predicted_mix``
+        (the cold-start predictor's, :func:`refit_cold_start`) or else the population prior (the build's
+        cold-start forest is not kept in the run: nothing is pickled)."""
         raw = np.asarray((evidence.weighted @ self.item_categories).todense(), dtype=np.float64)
+        predicted = getattr(evidence, "predicted_mix", None)
+        if predicted is not None and raw.sum() <= 0:
+            mix = np.asarray(predicted, dtype=np.float64).ravel()
+            mix = (mix / mix.sum()).astype(np.float32) if mix.sum() > 0 else self.prior.astype(np.float32)
+            evidence.derived["mix"] = mix
+            return {"user_side": mix}
         mix = smooth_mix(raw, self.prior, self.params["scale"], self.params["smoothing"])[0]
         evidence.derived["mix"] = mix
         return {"user_side": mix}
@@ -286,24 +293,54 @@ class ColdStartModel:
         return (pred / pred.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def user_features(dataset: Dataset, user_text_embeddings: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
-    """Demographics (numeric standardised, categorical one-hot) and, when present, text embedding."""
-    blocks, names = [], []
-    users = dataset.users
-    for col in dataset.demographic_cols:
+@dataclass
+class DemographicColumn:
+    """How one demographic column becomes features: a numeric column standardised (missing values
+    take the median), a categorical one one-hot over its 30 most frequent values (``?`` = missing)."""
+
+    name: str
+    numeric: bool
+    median: float = 0.0
+    mean: float = 0.0
+    std: float = 1.0
+    values: tuple[str, ...] = ()
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [self.name] if self.numeric else [f"{self.name}={v}" for v in self.values]
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        """len(values) × features, float32."""
+        if self.numeric:
+            filled = pd.to_numeric(values, errors="coerce").fillna(self.median)
+            return ((filled - self.mean) / self.std).to_numpy(np.float32)[:, None]
+        as_str = values.astype("string").fillna("?")
+        return np.stack([(as_str == v).to_numpy(np.float32) for v in self.values], axis=1)
+
+
+def demographic_columns(users: pd.DataFrame, cols: list[str]) -> list[DemographicColumn]:
+    """The encoding of each demographic column, as the population ``users`` defines it."""
+    out = []
+    for col in cols:
         values = users[col]
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.notna().mean() > 0.9:
             filled = numeric.fillna(numeric.median())
-            std = filled.std() or 1.0
-            blocks.append(((filled - filled.mean()) / std).to_numpy(np.float32)[:, None])
-            names.append(col)
+            out.append(DemographicColumn(col, True, float(numeric.median()), float(filled.mean()),
+                                         float(filled.std() or 1.0)))  # fmt: skip
         else:
-            as_str = values.astype("string").fillna("?")
-            top = as_str.value_counts().index[:30]
-            onehot = np.stack([(as_str == v).to_numpy(np.float32) for v in top], axis=1)
-            blocks.append(onehot)
-            names.extend(f"{col}={v}" for v in top)
+            top = values.astype("string").fillna("?").value_counts().index[:30]
+            out.append(DemographicColumn(col, False, values=tuple(str(v) for v in top)))
+    return out
+
+
+def user_features(dataset: Dataset, user_text_embeddings: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Demographics (numeric standardised, categorical one-hot) and, when present, text embedding."""
+    blocks, names = [], []
+    users = dataset.users
+    for spec in demographic_columns(users, dataset.demographic_cols):
+        blocks.append(spec.encode(users[spec.name]))
+        names.extend(spec.feature_names)
     if user_text_embeddings is not None and np.abs(user_text_embeddings).sum() > 0:
         blocks.append(user_text_embeddings.astype(np.float32))
         names.extend(f"text_{j}" for j in range(user_text_embeddings.shape[1]))
@@ -327,11 +364,9 @@ def fit_cold_start(
 ) -> ColdStartModel | None:
     """Random forest from features to category mix, fit on users with history; None when
     there are no features or too few such users."""
-    train = np.flatnonzero(has_history)
-    if features.shape[1] == 0 or len(train) < min_users or mix.shape[1] < 2:
+    train = _cold_start_users(features, mix, has_history, seed, min_users)
+    if train is None:
         return None
-    if len(train) > COLD_START_SAMPLE:  # a forest on a seeded sample of users: same quality, bounded time
-        train = np.sort(np.random.default_rng(seed).choice(train, COLD_START_SAMPLE, replace=False))
     X, Y = features[train], mix[train]
     prior = Y.mean(axis=0)
     pred = np.zeros_like(Y)
@@ -349,3 +384,30 @@ def fit_cold_start(
     forest = _forest(seed)
     forest.fit(X, Y)
     return ColdStartModel(forest, [], quality)
+
+
+def _cold_start_users(features, mix, has_history, seed: int, min_users: int) -> np.ndarray | None:
+    """The rows the forest learns from (users with history, a seeded sample of a big log), or None."""
+    train = np.flatnonzero(has_history)
+    if features.shape[1] == 0 or len(train) < min_users or mix.shape[1] < 2:
+        return None
+    if len(train) > COLD_START_SAMPLE:  # a forest on a seeded sample of users: same quality, bounded time
+        train = np.sort(np.random.default_rng(seed).choice(train, COLD_START_SAMPLE, replace=False))
+    return train
+
+
+def refit_cold_start(
+    features: np.ndarray, mix: np.ndarray, has_history: np.ndarray, seed: int = 0, min_users: int = 30
+) -> ColdStartModel | None:
+    """The forest :func:`fit_cold_start` ends with, fitted again on the same users (no cross-validation).
+
+    A run keeps no forest (nothing is pickled), but it keeps what the forest learnt from – the users'
+    features and the mixes of users with history – so the same seed gives the build's predictor back.
+    ``quality_`` is empty: the build's cross-validated figures are in the run's manifest.
+    """
+    train = _cold_start_users(features, mix, has_history, seed, min_users)
+    if train is None:
+        return None
+    forest = _forest(seed)
+    forest.fit(features[train], mix[train])
+    return ColdStartModel(forest, [], {})

@@ -338,16 +338,21 @@ def keywords(
     n: int = 10,
     candidates: int = 30,
     relevance_weight: float = 0.4,
+    idf: TfidfTransformer | None = None,
 ) -> tuple[list[list[tuple[str, float]]], np.ndarray]:
     """Top ``n`` keywords per user: TF-IDF over users, re-ranked by embedding relevance.
 
     Returns (one list of (word, weight) per user, the users × terms TF-IDF matrix).
     Weight is ``(1 - r) * tfidf / max_tfidf + r * cosine(word, user)`` with r =
-    ``relevance_weight`` (r = 0 when embeddings are not given).
+    ``relevance_weight`` (r = 0 when embeddings are not given). ``idf``: a TF-IDF transformer
+    already fitted on a population (:func:`keyword_idf`), for users who were not part of it;
+    default: fitted on ``term_counts`` itself. ``term_embeddings`` is only indexed by term
+    (``term_embeddings[terms]``), so it may compute the rows it is asked for.
     """
     if term_counts.shape[1] == 0:  # a log with no text at all: no keywords to give
         return [[] for _ in range(term_counts.shape[0])], sp.csr_matrix(term_counts.shape, dtype=np.float32)
-    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(term_counts).tocsr().astype(np.float32)
+    weigh = idf.transform if idf is not None else keyword_idf(term_counts).transform
+    tfidf = weigh(term_counts).tocsr().astype(np.float32)
     use_emb = user_vectors is not None and term_embeddings is not None and len(vocabulary) > 0
     if use_emb:
         user_vectors = l2_normalise(user_vectors)
@@ -369,6 +374,11 @@ def keywords(
         best = np.argsort(-vals, kind="stable")[:n]
         out.append([(vocabulary[terms[b]], round(float(vals[b]), 4)) for b in best])
     return out, tfidf
+
+
+def keyword_idf(term_counts: sp.csr_matrix) -> TfidfTransformer:
+    """The TF-IDF weighting :func:`keywords` uses, fitted on a users × terms matrix."""
+    return TfidfTransformer(sublinear_tf=True).fit(term_counts)
 
 
 def keywords_frame(user_ids: np.ndarray, per_user: list[list[tuple[str, float]]]) -> pd.DataFrame:

@@ -225,8 +225,13 @@ class TimeLevel(Level):
 
     def history(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """User ``row``'s recent items: (item indices, ranks, days since the epoch), latest first."""
-        r = sp.csr_matrix(self.recent[row : row + 1])
-        d = sp.csr_matrix(self.recent_days[row : row + 1])
+        return self.history_of({"recent": self.recent[row : row + 1], "recent_days": self.recent_days[row : row + 1]})
+
+    @staticmethod
+    def history_of(state: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`history` of a user-side row given as ``state`` (what :meth:`fold_in` returns)."""
+        r = sp.csr_matrix(state["recent"])
+        d = sp.csr_matrix(state["recent_days"])
         order = np.argsort(r.data, kind="stable")
         days = dict(zip(d.indices.tolist(), d.data.tolist(), strict=True))
         idx = r.indices[order]

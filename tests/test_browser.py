@@ -50,6 +50,7 @@ PAGES = {
     "meso": "Meso · categories",
     "micro": "Micro · users",
     "recommendations": "Recommendations",
+    "whatif": "What-if user",
     "export": "Export",
 }
 WIDTH, HEIGHT = 1500, 1000
@@ -135,7 +136,7 @@ def list_text(page) -> str:
 
 # ----------------------------------------------------------------------------------------------- tests
 def test_every_page_opens_without_exception(page, server):
-    charts = {"macro": 2, "data": 2, "meso": 4, "micro": 4, "recommendations": 1, "export": 0}
+    charts = {"macro": 3, "data": 2, "meso": 5, "micro": 4, "recommendations": 1, "whatif": 0, "export": 0}
     for name in PAGES:
         open_page(page, server, name)
         if charts[name]:
@@ -376,3 +377,21 @@ def test_the_diversity_slider_reranks_the_list(page, server):
     assert_no_exception(page)
     shown = page.locator(".st-key-w-diversity [data-testid='stSliderThumbValue']").inner_text().strip()
     assert float(shown) == pytest.approx(0.5)
+
+
+def test_a_what_if_user_gets_a_segment_and_a_list_from_picked_items(page, server):
+    open_page(page, server, "whatif")
+    box = page.locator(".st-key-whatif-items input").first
+    for _ in range(3):
+        box.click()
+        box.press("ArrowDown")
+        box.press("Enter")  # the first catalogue item not yet picked
+        idle(page)
+    page.keyboard.press("Escape")
+    page.get_by_text("Nearest segment").first.wait_for()
+    wait_for_charts(page, 1)
+    table = page.locator(".st-key-whatif-table").first
+    table.wait_for()
+    assert len(table.inner_text().strip()) > 0
+    assert_no_exception(page)
+    screenshot(page, server, "whatif")

@@ -10,6 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export OPENBLAS_NUM_THREADS := 1
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: run test setup lint format chromium sample-run bench clean
 

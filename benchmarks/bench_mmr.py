@@ -102,13 +102,9 @@ def render(result: dict) -> str:
 
 
 def write_doc(result: dict) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    block = f"{START}\n{render(result)}\n{END}"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + f"\n\n{TITLE}\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    from docs_section import write_section
+
+    write_section("mmr", TITLE.removeprefix("## "), render(result))
 
 
 def main() -> None:

@@ -156,13 +156,9 @@ def render(results: dict) -> str:
 
 
 def write_doc(results: dict) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    block = f"{START}\n{render(results)}\n{END}"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n## Real-size logs: how build time and memory grow\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    from docs_section import write_section
+
+    write_section("scale", "Real-size logs: how build time and memory grow", render(results))
 
 
 def main() -> None:

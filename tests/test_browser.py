@@ -323,7 +323,7 @@ def test_metrics_arrive_in_place_and_no_slider_move_is_lost(page, held_server):
 
 
 def _chart_title(page, key: str) -> str:
-    return page.locator(f".st-key-{key} .gtitle").first.inner_text()
+    return page.locator(f".st-key-{key} .gtitle").first.text_content()  # an SVG node: no inner_text
 
 
 def _pick_next_option(page, key: str) -> None:
@@ -340,7 +340,7 @@ def test_meso_drift_view_and_hierarchy_respond_to_the_user(page, server):
     wait_for_charts(page, 5)
     page.locator(".st-key-meso-drift .gtitle").first.wait_for()
     first = _chart_title(page, "meso-drift")
-    legend = page.locator(".st-key-meso-drift .legendtext").all_inner_texts()
+    legend = page.locator(".st-key-meso-drift .legendtext").all_text_contents()
     assert "time level's list" in legend and "later half of history" in legend
     _pick_next_option(page, "meso-drift_row")
     wait_until(lambda: _chart_title(page, "meso-drift") != first, "the drift chart to show another user", page)

@@ -219,14 +219,19 @@ def k_quality(k_scores: pd.DataFrame, current_k: int | None = None, title: str =
                    line={"color": "#F58518", "dash": "dot"}),
         secondary_y=True,
     )  # fmt: skip
+    _mark_k(fig, current_k)
+    fig.update_yaxes(title="silhouette", secondary_y=False)
+    fig.update_yaxes(title="inertia", secondary_y=True, showgrid=False)
+    return _layout(fig, title, 330, legend={"orientation": "h", "y": -0.3, "x": 0})
+
+
+def _mark_k(fig: go.Figure, current_k: int | None) -> None:
+    """The K axis of a per-K chart, with the current K marked."""
     if current_k is not None:
         fig.add_vline(x=current_k, line_color="#E45756", line_width=2)
         fig.add_annotation(x=current_k, y=1.0, yref="paper", text=f"K = {current_k}", showarrow=False,
                            yanchor="bottom", font={"color": "#E45756"})  # fmt: skip
     fig.update_xaxes(title="K (number of segments)", dtick=1)
-    fig.update_yaxes(title="silhouette", secondary_y=False)
-    fig.update_yaxes(title="inertia", secondary_y=True, showgrid=False)
-    return _layout(fig, title, 330, legend={"orientation": "h", "y": -0.3, "x": 0})
 
 
 def k_stability(
@@ -244,11 +249,7 @@ def k_stability(
                    line={"color": "#54A24B", "width": 3},
                    hovertemplate="K = %{x}<br>ARI across seeds %{y:.2f}<extra></extra>")
     )  # fmt: skip
-    if current_k is not None:
-        fig.add_vline(x=current_k, line_color="#E45756", line_width=2)
-        fig.add_annotation(x=current_k, y=1.0, yref="paper", text=f"K = {current_k}", showarrow=False,
-                           yanchor="bottom", font={"color": "#E45756"})  # fmt: skip
-    fig.update_xaxes(title="K (number of segments)", dtick=1)
+    _mark_k(fig, current_k)
     low = min(0.0, float(ks["ari_seeds"].min()))  # ARI can dip below 0 (worse than chance)
     fig.update_yaxes(title="ARI across seeds", range=[low, 1.05])
     return _layout(fig, title, 330, showlegend=True, legend={"orientation": "h", "y": -0.3, "x": 0})

@@ -189,7 +189,7 @@ def drift_section(model, model_key: cache.ModelKey) -> None:
         )  # fmt: skip
     with right:
         user = str(model.user_ids[row])
-        st.plotly_chart(plots.drift_mix(explore.drift_view(model, row), user), key="meso.drift")
+        st.plotly_chart(plots.drift_mix(cache.drift_view(model_key, row, model), user), key="meso.drift")
 
 
 def cold_start_section(model) -> None:

@@ -191,6 +191,13 @@ def drift_table(key: ModelKey, _model) -> pd.DataFrame:
     return explore.drift_table(_model)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def drift_view(key: ModelKey, row: int, _model) -> pd.DataFrame:
+    """One user's drift view (history halves and two levels' lists): the page reruns on every widget."""
+    del key
+    return explore.drift_view(_model, row)
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def whatif_context(key: ModelKey, _model) -> whatif.WhatIfContext:
     """What the What-if page needs besides the model – the run's encoder, the cold-start predictor (fitted

@@ -148,6 +148,16 @@ class WhatIfContext:
     def term_embeddings(self) -> _TermEmbeddings:
         return _TermEmbeddings(self, self.model.text.vocabulary)
 
+    @cached_property
+    def encoder_fits(self) -> bool:
+        """Whether this encoder gives vectors of the run's width (a run built with another encoder:
+        typed text is refused with a message, keywords are ranked by TF-IDF alone)."""
+        try:
+            self.encode(["interest"])
+        except WhatIfError:
+            return False
+        return True
+
     def term_counts(self, text: str) -> sp.csr_matrix:
         """1 × vocabulary counts of ``text``'s words (the build's vocabulary)."""
         vocab = self.model.text.vocabulary
@@ -232,7 +242,8 @@ class WhatIfContext:
         if not len(text.vocabulary):
             return []
         counts = micro.user_term_counts(sp.csr_matrix(weighted), text.item_counts, sp.csr_matrix(own_counts))
-        per_user, _ = micro.keywords(counts, text.vocabulary, np.atleast_2d(profile), self.term_embeddings,
+        embeddings = self.term_embeddings if self.encoder_fits else None
+        per_user, _ = micro.keywords(counts, text.vocabulary, np.atleast_2d(profile), embeddings,
                                      n=self.model.config.n_keywords, idf=self.keyword_idf)  # fmt: skip
         return [(str(word), float(weight)) for word, weight in per_user[0]]
 

@@ -346,9 +346,10 @@ def test_meso_drift_view_and_hierarchy_respond_to_the_user(page, server):
     wait_until(lambda: _chart_title(page, "meso-drift") != first, "the drift chart to show another user", page)
     idle(page)
     assert_no_exception(page)
-    wedge = page.locator(".st-key-meso-hier_node").first.inner_text()
+    picked = page.locator(".st-key-meso-hier_node input").first  # the select box shows the wedge as its value
+    wedge = picked.input_value()
     page.locator(".st-key-meso-sunburst path.surface").nth(3).click()
-    wait_until(lambda: page.locator(".st-key-meso-hier_node").first.inner_text() != wedge, "the wedge to change", page)
+    wait_until(lambda: picked.input_value() != wedge, "the wedge to change", page)
     idle(page)
     assert_no_exception(page)
     page.locator(".st-key-meso-sunburst").scroll_into_view_if_needed()
@@ -358,8 +359,9 @@ def test_meso_drift_view_and_hierarchy_respond_to_the_user(page, server):
 def test_macro_cards_say_how_stable_each_segment_is(page, server):
     open_page(page, server, "macro")
     wait_for_charts(page, 3)
-    page.get_by_text("Stability:").first.wait_for()
-    words = page.get_by_text("Stability:").all_inner_texts()
+    cards = page.locator("p", has_text="Stability:")
+    cards.first.wait_for()
+    words = cards.all_inner_texts()
     assert len(words) >= 2 and all(any(w in t for w in ("stable", "fuzzy", "dissolves")) for t in words)
     assert page.get_by_text("ARI across seeds").count() >= 1
     assert_no_exception(page)
@@ -384,8 +386,8 @@ def test_a_what_if_user_gets_a_segment_and_a_list_from_picked_items(page, server
     box = page.locator(".st-key-whatif-items input").first
     for _ in range(3):
         box.click()
-        box.press("ArrowDown")
-        box.press("Enter")  # the first catalogue item not yet picked
+        # the first option is "Select all"; take the first catalogue item not yet picked
+        page.locator("[role=option]").filter(has_not_text="Select all").first.click()
         idle(page)
     page.keyboard.press("Escape")
     page.get_by_text("Nearest segment").first.wait_for()

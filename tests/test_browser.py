@@ -365,6 +365,7 @@ def test_macro_cards_say_how_stable_each_segment_is(page, server):
     assert len(words) >= 2 and all(any(w in t for w in ("stable", "fuzzy", "dissolves")) for t in words)
     assert page.get_by_text("ARI across seeds").count() >= 1
     assert_no_exception(page)
+    screenshot(page, server, "macro-stability")
 
 
 def test_the_diversity_slider_reranks_the_list(page, server):
@@ -379,6 +380,7 @@ def test_the_diversity_slider_reranks_the_list(page, server):
     assert_no_exception(page)
     shown = page.locator(".st-key-w-diversity [data-testid='stSliderThumbValue']").inner_text().strip()
     assert float(shown) == pytest.approx(0.5)
+    screenshot(page, server, "recommendations-diversity")
 
 
 def test_a_what_if_user_gets_a_segment_and_a_list_from_picked_items(page, server):

@@ -333,10 +333,11 @@ def homophily(model: InterestModel, segments: np.ndarray | None = None) -> pd.Da
     """How much the segments follow the friendship graph, one row per segment.
 
     ``edges``: friendships with at least one end in the segment, ``inside``: those with both ends in it,
-    ``share``: inside / edges, ``expected``: the share under random mixing (the chance that an edge
-    from a member lands on another member, given everyone's number of friends: the segment's share
-    of all edge ends), ``lift``: share / expected (1: the graph ignores the segment; higher: friends
-    cluster in it). Empty without a friends file.
+    ``share``: the share of the members' friends who are members too (2 · inside / the members' friendship
+    ends), ``expected``: that share under random mixing (the chance that a friendship end lands on a
+    member, given everyone's number of friends: the segment's share of all friendship ends), ``lift``:
+    share / expected (1: the graph ignores the segment; higher: friends cluster in it). Empty without a
+    friends file.
     """
     level = model.levels.get("social")
     columns = ["segment", "edges", "inside", "share", "expected", "lift"]
@@ -353,7 +354,7 @@ def homophily(model: InterestModel, segments: np.ndarray | None = None) -> pd.Da
     touching = np.bincount(a, minlength=k) + np.bincount(b, minlength=k) - inside
     total_ends = ends.sum() or 1.0
     expected = ends / total_ends  # share of edge ends in the segment = chance an edge's other end is a member
-    share = np.divide(inside, touching, out=np.zeros(k), where=touching > 0)
+    share = np.divide(2 * inside, ends, out=np.zeros(k), where=ends > 0)
     lift = np.divide(share, expected, out=np.zeros(k), where=expected > 0)
     return pd.DataFrame({"segment": np.arange(k), "edges": touching, "inside": inside, "share": share,
                          "expected": expected, "lift": lift}, columns=columns)  # fmt: skip

@@ -12,9 +12,9 @@ from ui import cache, nav, state, widgets
 CARDS_PER_ROW = 3
 FRIENDS_KEY = "macro.friends"
 HOMOPHILY_HELP = (
-    "Of the friendships with a member of this segment, the share with both ends in it – against the share "
-    "expected if friends were made at random (the segment's share of all friendship ends). Lift above 1: friends "
-    "cluster in the segment."
+    "The share of the segment's members' friends who are in the segment too – against the share expected if "
+    "friends were made at random (the segment's share of all friendship ends). Lift above 1: friends cluster in "
+    "the segment."
 )
 STABILITY_HELP = (
     "K-means re-run with other seeds and on bootstrap resamples of the users, each run compared with these "
@@ -180,11 +180,11 @@ def cards_section(model, seg, stability: dict, homophily=None) -> None:
 
 
 def homophily_text(row) -> str:
-    """ "**Friends:** 84% of its 1,020 friendships inside (16% expected at random, 5.3×)"."""
+    """ "**Friends:** 84% of its members' friends are members (16% expected at random, 5.3×; 1,020 friendships)"."""
     if not row["edges"]:
         return "**Friends:** no friendships"
-    return (f"**Friends:** {row['share']:.0%} of its {int(row['edges']):,} friendships inside "
-            f"({row['expected']:.0%} expected at random, {row['lift']:.1f}×)")  # fmt: skip
+    return (f"**Friends:** {row['share']:.0%} of its members' friends are members ({row['expected']:.0%} expected "
+            f"at random, {row['lift']:.1f}×; {int(row['edges']):,} friendships)")  # fmt: skip
 
 
 def segment_card(p, jaccard: float | None = None, homophily=None) -> None:

@@ -73,8 +73,8 @@ def test_segment_cards_show_homophily():
     lines = [str(m.value) for m in at.markdown if str(m.value).startswith("**Friends:**")]
     assert len(lines) == len(model.profiles) == len(table)
     for line, (_, row) in zip(lines, table.iterrows(), strict=True):
-        assert f"{row['share']:.0%} of its {int(row['edges']):,} friendships inside" in line
-        assert f"{row['expected']:.0%} expected at random" in line
+        assert f"{row['share']:.0%} of its members' friends are members" in line
+        assert f"{row['expected']:.0%} expected at random" in line and f"{int(row['edges']):,} friendships" in line
     assert (table["lift"] > 1.2).all()  # the tiny friends are mostly inside their group
 
 
@@ -101,3 +101,23 @@ def test_a_run_without_friends_has_no_social_controls(monkeypatch):
     assert not at.exception
     assert not [s for s in at.slider if s.key == "w.weight.social"]
     assert "social (friends)" not in [t["name"] for t in chart(at, "recs.bars")["data"]]
+
+
+def test_homophily_known_answer():
+    """Two segments of two users: a–b inside segment 0, c–d inside 1, b–c across. Segment 0's members have
+    3 friendship ends, 2 of them inside: share 2/3; it holds 3 of the 6 ends: expected 1/2."""
+    import types
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from mgviz.levels.social import SocialLevel, friend_matrix
+
+    friends = friend_matrix([0, 2, 1], [1, 3, 2], [1.0, 1.0, 1.0], 4)
+    level = SocialLevel.fit(friends, sp.csr_matrix(np.eye(4, 3, dtype=np.float32)))
+    model = types.SimpleNamespace(levels={"social": level}, segments=np.array([0, 0, 1, 1]))
+    table = explore.homophily(model)
+    assert table["edges"].tolist() == [2, 2] and table["inside"].tolist() == [1, 1]
+    np.testing.assert_allclose(table["share"], [2 / 3, 2 / 3])
+    np.testing.assert_allclose(table["expected"], [0.5, 0.5])
+    np.testing.assert_allclose(table["lift"], [4 / 3, 4 / 3])

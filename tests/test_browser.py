@@ -425,7 +425,7 @@ def test_macro_shows_a_users_friends_and_homophily_on_the_cards(page, social_ser
     wait_for_charts(page, 3)
     cards = page.locator("p", has_text="Friends:")
     cards.first.wait_for()
-    assert all("friendships inside" in t and "expected at random" in t for t in cards.all_inner_texts())
+    assert all("friends are members" in t and "expected at random" in t for t in cards.all_inner_texts())
     page.get_by_text("Show a user's friends").first.click()
     caption = page.get_by_text("in their own segment", exact=False)
     wait_until(lambda: page.get_by_text("has no friends").count() or caption.count(), "the friends caption", page)

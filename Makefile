@@ -23,9 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 # The sample run is built once and reused; the app opens on it at once.
-$(SAMPLE_RUN)/manifest.json: $(STAMP) sample_data/interactions.csv sample_data/items.csv sample_data/users.csv
+$(SAMPLE_RUN)/manifest.json: $(STAMP) sample_data/interactions.csv sample_data/items.csv sample_data/users.csv \
+		sample_data/friends.csv
 	$(BIN)/mgviz build --interactions sample_data/interactions.csv --items sample_data/items.csv \
-		--users sample_data/users.csv --k 6 --seed 0 --evaluate --out $(SAMPLE_RUN)
+		--users sample_data/users.csv --friends sample_data/friends.csv --k 6 --seed 0 --evaluate --out $(SAMPLE_RUN)
 
 sample-run: $(SAMPLE_RUN)/manifest.json
 

@@ -44,6 +44,10 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interactions", required=True, help="interaction log: CSV, TSV, Parquet or RecBole .inter")
     p.add_argument("--items", help="item table (title, description, categories, ...)")
     p.add_argument("--users", help="user table (demographics, profile text, ...)")
+    p.add_argument("--friends", help="friend / follow edges: user_id, friend_id[, weight] (CSV, TSV or Parquet); "
+                   "adds the social level")  # fmt: skip
+    p.add_argument("--friends-directed", action="store_true",
+                   help="the --friends edges are follows (user_id follows friend_id), not friendships both ways")  # fmt: skip
     for role in ("user", "item", "rating", "time", "category"):
         p.add_argument(f"--{role}-col", help=f"column holding the {role} (default: detected from its name)")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default $MGVIZ_CACHE or ~/.cache/mgviz)")
@@ -150,8 +154,8 @@ def _progress(quiet: bool):
 def _load(args):
     from mgviz.io import load_dataset
 
-    for flag in ("interactions", "items", "users"):
-        path = getattr(args, flag)
+    for flag in ("interactions", "items", "users", "friends"):
+        path = getattr(args, flag, None)
         if path and not Path(path).is_file():
             raise CliError(f"--{flag} {path}: no such file")
     dataset, report = load_dataset(
@@ -164,6 +168,12 @@ def _load(args):
         time_col=args.time_col,
         category_col=args.category_col,
     )
+    if getattr(args, "friends", None):
+        from mgviz.io.friends import load_friends
+
+        dataset, report = load_friends(args.friends, dataset, directed=args.friends_directed, report=report)
+    elif getattr(args, "friends_directed", False):
+        raise CliError("--friends-directed needs --friends FILE")
     for problem in report.warnings:
         print(f"warning: {problem}", file=sys.stderr)
     return dataset
@@ -251,7 +261,7 @@ def cmd_build(args) -> int:
         model.tuning = tuning_record(info)
     for note in model.notes:
         print(f"warning: {args.interactions}: {note}", file=sys.stderr)
-    inputs = {"interactions": args.interactions, "items": args.items, "users": args.users}
+    inputs = {"interactions": args.interactions, "items": args.items, "users": args.users, "friends": args.friends}
     out = save_run(model, args.out, inputs)
     if args.evaluate:
         from mgviz.evaluation.persist import save_evaluation

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from mgviz.encoder import DEFAULT_MODEL
 
-LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time")
+LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time", "social")
 BLOCKS = ("text", "categories", "als", "demographics")
 TEXT_GRANULARITIES = ("document", "sentence", "word")
 ITEM_TEXT_FIELDS = ("title", "categories", "text")
@@ -83,6 +83,12 @@ SETTINGS: dict[str, Setting] = {
     ),  # fmt: skip
     "time_trend_share": Setting(
         "float", "Time level: share of what is rising in the log's last period.", low=0.0, high=1.0
+    ),  # fmt: skip
+    "social_decay": Setting(
+        "float",
+        "Social level (with a friends file): weight of friends-of-friends (0: direct friends only).",
+        low=0.0,
+        high=1.0,
     ),  # fmt: skip
     "tune_levels": Setting(
         "bool", "With auto weights: choose EASE λ, ALS, half-life and the time level on validation first."
@@ -210,6 +216,7 @@ class BuildConfig:
     time_half_life: float = 3.0
     time_next_share: float = 0.3
     time_trend_share: float = 0.0
+    social_decay: float = 0.3
     tune_levels: bool = True
     block_weights: dict = field(default_factory=lambda: dict(DEFAULT_BLOCK_WEIGHTS))
     item_text_fields: list = field(default_factory=lambda: list(ITEM_TEXT_FIELDS))

@@ -34,6 +34,9 @@ LEVEL_PHRASES = {
     "semantic_fields": "its {fields} {verb} close to your profile (semantic)",
     "time": "it goes with “{recent}”, {when} (time)",
     "time_plain": "it goes with what you chose most recently (time)",
+    "social": "{n} of your friends chose it (social)",
+    "social_one": "1 of your friends chose it (social)",
+    "social_plain": "friends of your friends chose it (social)",
 }
 
 
@@ -312,6 +315,51 @@ def list_category_share(model: InterestModel, rows, level: str, categories, n: i
     return out
 
 
+def friends_of(model: InterestModel, row: int) -> pd.DataFrame:
+    """User ``row``'s direct friends, strongest edge first: ``user_id, row, weight, segment, shared``
+    (how many items the two both chose). Empty when the run has no friends file or the user no friends."""
+    level = model.levels.get("social")
+    columns = ["user_id", "row", "weight", "segment", "shared"]
+    if level is None:
+        return pd.DataFrame(columns=columns)
+    rows, weights = level.friends_of(row)
+    seen = model.seen
+    shared = np.asarray(seen[rows].multiply(seen[row]).sum(axis=1)).ravel().astype(int) if len(rows) else []
+    return pd.DataFrame({"user_id": model.user_ids[rows].astype(str), "row": rows, "weight": weights,
+                         "segment": model.segments[rows].astype(int), "shared": shared}, columns=columns)  # fmt: skip
+
+
+def homophily(model: InterestModel, segments: np.ndarray | None = None) -> pd.DataFrame:
+    """How much the segments follow the friendship graph, one row per segment.
+
+    ``edges``: friendships with at least one end in the segment, ``inside``: those with both ends in it,
+    ``share``: the share of the members' friends who are members too (2 · inside / the members' friendship
+    ends), ``expected``: that share under random mixing (the chance that a friendship end lands on a
+    member, given everyone's number of friends: the segment's share of all friendship ends), ``lift``:
+    share / expected (1: the graph ignores the segment; higher: friends cluster in it). Empty without a
+    friends file.
+    """
+    level = model.levels.get("social")
+    columns = ["segment", "edges", "inside", "share", "expected", "lift"]
+    if level is None:
+        return pd.DataFrame(columns=columns)
+    segments = model.segments if segments is None else np.asarray(segments)
+    k = int(segments.max()) + 1 if len(segments) else 0
+    friends = sp.csr_matrix(level.friends)
+    sym = ((friends + friends.T) > 0).astype(np.int8)  # one friendship, however the file wrote it
+    upper = sp.triu(sym, k=1).tocoo()
+    a, b = segments[upper.row], segments[upper.col]
+    ends = np.bincount(np.r_[a, b], minlength=k).astype(float)
+    inside = np.bincount(a[a == b], minlength=k)
+    touching = np.bincount(a, minlength=k) + np.bincount(b, minlength=k) - inside
+    total_ends = ends.sum() or 1.0
+    expected = ends / total_ends  # share of edge ends in the segment = chance an edge's other end is a member
+    share = np.divide(2 * inside, ends, out=np.zeros(k), where=ends > 0)
+    lift = np.divide(share, expected, out=np.zeros(k), where=expected > 0)
+    return pd.DataFrame({"segment": np.arange(k), "edges": touching, "inside": inside, "share": share,
+                         "expected": expected, "lift": lift}, columns=columns)  # fmt: skip
+
+
 def user_keywords(model: InterestModel, user_id: str) -> pd.DataFrame:
     """The user's interest keywords with weights, strongest first."""
     kw = model.keywords
@@ -415,6 +463,8 @@ class _ReasonContext:
             return LEVEL_PHRASES["macro"].format(segment=self.segment)
         if level == "time":
             return self._time_phrase(i)
+        if level == "social":
+            return self._social_phrase(i)
         if level == "micro":
             similar = self._most_similar_seen(i)
             return LEVEL_PHRASES["micro"].format(similar=similar) if similar else LEVEL_PHRASES["micro_plain"]
@@ -440,6 +490,13 @@ class _ReasonContext:
             date = pd.Timestamp(float(days[at]) * 86400.0, unit="s").strftime("%Y-%m-%d")
             when = f"your latest choice ({date})" if ranks[at] == 1 else f"which you chose on {date}"
         return LEVEL_PHRASES["time"].format(recent=title, when=when)
+
+    def _social_phrase(self, i: int) -> str:
+        level = self.model.levels.get("social")
+        n = level.chosen_by(self.row, i) if level is not None and self.row is not None else 0
+        if n == 0:
+            return LEVEL_PHRASES["social_plain"]
+        return LEVEL_PHRASES["social_one"] if n == 1 else LEVEL_PHRASES["social"].format(n=n)
 
     def _semantic_plain(self, i: int) -> str | None:
         """What the encoder compared for item ``i``: its description when it has one, else its title and

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.config import STRATEGIES
-from mgviz.schema import LEVELS
+from mgviz.schema import LEVELS, OPTIONAL_LEVELS
 
 
 def parse_weights(spec: str | dict | None) -> dict[str, float] | str:
@@ -40,9 +40,10 @@ def parse_weights(spec: str | dict | None) -> dict[str, float] | str:
                 parts[name] = float(value)
             except ValueError:
                 raise ValueError(f"weights: '{value}' for {name} is not a number") from None
-    weights = {level: 0.0 for level in LEVELS}
+    # a level only some runs have (social: with a friends file) is listed when named
+    weights = {level: 0.0 for level in LEVELS if level not in OPTIONAL_LEVELS}
     for name, value in parts.items():
-        if name not in weights:
+        if name not in LEVELS:
             raise ValueError(f"weights: unknown level '{name}' (levels: {', '.join(LEVELS)})")
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"weights: {name}={value} must be a finite number >= 0")
@@ -71,28 +72,61 @@ PRODUCT_FLOOR = np.float32(0.01)  # a level's 0 must not veto an item outright
 
 
 def fuse(
-    level_scores: dict[str, np.ndarray], weights: dict[str, float], rows=None, strategy: str = "weighted"
+    level_scores: dict[str, np.ndarray],
+    weights: dict[str, float],
+    rows=None,
+    strategy: str = "weighted",
+    coverage: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Fuse the levels' normalised score arrays (optionally only ``rows``).
 
     ``strategy="weighted"`` (default): sum_l w_l · s_l. ``strategy="product"``:
     the weighted geometric mean prod_l (s_l + ε)^w_l, which favours items every
-    level agrees on. Weights are rescaled to sum 1 either way.
+    level agrees on. Weights are rescaled to sum 1 either way – per user when ``coverage``
+    (level -> bool per row of the arrays) says a level knows nothing of some users (the social
+    level for a user without friends): their list is fused from the other levels alone.
     """
     check_strategy(strategy)
     total = sum(weights.get(level, 0.0) for level in level_scores)
     if total <= 0:
         raise ValueError("weights: at least one level needs a weight > 0")
+    shares = row_shares(level_scores, weights, coverage)
     out = None
     for level, arr in level_scores.items():
-        w = weights.get(level, 0.0) / total
-        if w == 0:
+        w = shares[level]
+        if not np.any(w):
             continue
         part = arr if rows is None else arr[rows]
+        if np.ndim(w):
+            w = w[:, None] if rows is None else w[rows][:, None]
         if strategy == "product":
             part = np.log(part + PRODUCT_FLOOR)
         out = part * np.float32(w) if out is None else out + part * np.float32(w)
+        if np.ndim(w):
+            out = out.astype(np.float32, copy=False)
     return np.exp(out) if strategy == "product" else out
+
+
+def row_shares(level_scores: dict, weights: dict[str, float], coverage: dict[str, np.ndarray] | None = None) -> dict:
+    """Each level's share of the fusion: ``w_l / Σ w`` (a number), or per row (an array) when ``coverage``
+    leaves a level out of some rows – those rows' shares are rescaled over the levels that cover them."""
+    names = list(level_scores)
+    total = sum(weights.get(level, 0.0) for level in names) or 1.0
+    partial = {lv: np.asarray(m, bool) for lv, m in (coverage or {}).items()
+               if lv in level_scores and weights.get(lv, 0.0) > 0 and not np.all(m)}  # fmt: skip
+    if not partial:
+        return {lv: weights.get(lv, 0.0) / total for lv in names}
+    n = len(next(iter(partial.values())))
+    per_row = {lv: np.where(partial[lv], weights[lv], 0.0) if lv in partial else np.full(n, weights.get(lv, 0.0))
+               for lv in names}  # fmt: skip
+    row_total = sum(per_row.values())
+    row_total = np.where(row_total > 0, row_total, total)  # only uncovered levels weighted: all zero, as before
+    return {lv: (w / row_total).astype(np.float32) for lv, w in per_row.items()}
+
+
+def coverage_of(levels, rows) -> dict[str, np.ndarray]:
+    """Which of users ``rows`` each level knows something about (levels without ``covers``: all)."""
+    return {name: lv.covers(rows) for name, lv in levels.items() if hasattr(lv, "covers")}
 
 
 def check_strategy(strategy: str) -> None:
@@ -165,18 +199,19 @@ def recommend(
         raise ValueError("diversity > 0 needs item_vectors to measure similarity on")
     n_items = len(item_ids)
     row_idx = np.arange(len(user_ids)) if rows is None else np.asarray(rows, dtype=np.int64)
-    total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
     frames = []
     # the block holds every weighted level's scores at once: the same memory whatever their number
     active = max(1, sum(1 for name in levels if weights.get(name, 0.0) > 0))
     cells = max(n_items, FUSION_CELLS // active)
     for block in iter_blocks(row_idx, n_items, cells):
         parts = {name: lv.score(block) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
-        fused = fuse(parts, weights, strategy=strategy)
+        coverage = coverage_of(levels, block)
+        shares = row_shares(parts, weights, coverage)
+        fused = fuse(parts, weights, strategy=strategy, coverage=coverage)
         top = rerank(fused, n, item_vectors, diversity, exclude=seen[block])  # λ = 0: top_n's lists
-        frames.append(_list_frame(block, top, fused, parts, weights, total, user_ids, item_ids))
+        frames.append(_list_frame(block, top, fused, parts, shares, user_ids, item_ids, levels))
     if not frames:
-        return _list_frame(row_idx, np.zeros((0, n), np.int64), None, {}, weights, total, user_ids, item_ids)
+        return _list_frame(row_idx, np.zeros((0, n), np.int64), None, {}, {}, user_ids, item_ids, levels)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -192,14 +227,16 @@ def recommend_state(
     diversity = check_diversity(diversity)
     if diversity > 0 and item_vectors is None:
         raise ValueError("diversity > 0 needs item_vectors to measure similarity on")
-    total = sum(weights.get(lv, 0.0) for lv in levels) or 1.0
     parts = {name: lv.score_state(states[name]) for name, lv in levels.items() if weights.get(name, 0.0) > 0}
-    fused = fuse(parts, weights, strategy=strategy)
+    coverage = {name: np.asarray([sp.csr_matrix(states[name]["adjacency"]).nnz > 0])
+                for name, lv in levels.items() if hasattr(lv, "covers") and name in states}  # fmt: skip
+    shares = row_shares(parts, weights, coverage)
+    fused = fuse(parts, weights, strategy=strategy, coverage=coverage)
     top = rerank(fused, n, item_vectors, diversity, exclude=sp.csr_matrix(seen_row))
-    return _list_frame(np.zeros(1, np.int64), top, fused, parts, weights, total, [user_id], item_ids)
+    return _list_frame(np.zeros(1, np.int64), top, fused, parts, shares, [user_id], item_ids, levels)
 
 
-def _list_frame(block, top, fused, parts, weights, total, user_ids, item_ids):
+def _list_frame(block, top, fused, parts, shares, user_ids, item_ids, levels):
     valid = top.ravel() >= 0  # -1 pads a user who has seen almost everything
     r = np.repeat(block, top.shape[1])[valid]
     c = top.ravel()[valid]
@@ -210,9 +247,11 @@ def _list_frame(block, top, fused, parts, weights, total, user_ids, item_ids):
         "item_id": np.asarray(item_ids)[c],
         "score": np.round(fused[local, c], 6) if fused is not None else np.zeros(0),
     }
-    for level in LEVELS:
+    for level in LEVELS:  # one column per level of the run (a run without friends has no social column)
         if level in parts:
-            frame[level] = np.round(parts[level][local, c] * (weights.get(level, 0.0) / total), 6)
-        elif fused is not None or level in weights:
+            share = shares[level]
+            share = share[local] if np.ndim(share) else share
+            frame[level] = np.round(parts[level][local, c] * share, 6)
+        elif level in levels:
             frame[level] = np.zeros(len(r))
     return pd.DataFrame(frame)

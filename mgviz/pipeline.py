@@ -22,6 +22,7 @@ from mgviz.config import DEFAULT_WEIGHTS, BuildConfig, ConfigError  # noqa: F401
 from mgviz.encoder import Encoder
 from mgviz.fusion import recommend as fused_recommend
 from mgviz.levels import macro, meso, micro, semantic, textvec
+from mgviz.levels import social as social_level
 from mgviz.levels import time as time_level
 from mgviz.levels.base import Level, UserEvidence
 from mgviz.levels.common import item_text, l2_normalise, user_text, weight_reference, weighted_matrix
@@ -33,7 +34,7 @@ from mgviz.text import count_matrix
 Progress = Callable[[str, int, int], None]
 
 #: The named build steps, in order (the progress callback and ``timings`` use these names).
-STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "time", "keywords",
+STEPS = ("weights", "encode items", "encode users", "categories", "cold start", "ALS", "time", "social", "keywords",
          "semantic", "segments", "K quality", "stability", "UMAP")  # fmt: skip
 
 
@@ -183,7 +184,10 @@ class InterestModel:
             w_row = (w_row + add).tocsr()
             seen_row = (w_row > 0).astype(np.float32).tocsr()
         demo = None if self.demographics is None else self.demographics[row]
-        return UserEvidence(w_row, seen_row, self.user_text_embeddings[row], demo, recent=self._recent(row, extra))
+        social = self.levels.get("social")
+        friends = social.friends[row] if social is not None else None
+        return UserEvidence(w_row, seen_row, self.user_text_embeddings[row], demo, recent=self._recent(row, extra),
+                            friends=friends, row=row)  # fmt: skip
 
     def _recent(self, row: int, extra: pd.DataFrame | None):
         """User ``row``'s items in time order (oldest first) with their days, ``extra`` after them."""
@@ -204,7 +208,7 @@ class InterestModel:
 
     def fold_in(self, evidence: UserEvidence) -> dict[str, dict]:
         """Every level's user-side row for ``evidence``, from the levels' own state (no refit)."""
-        order = [lv for lv in ("meso", "micro", "time", "semantic", "macro") if lv in self.levels]
+        order = [lv for lv in ("meso", "micro", "time", "social", "semantic", "macro") if lv in self.levels]
         return {name: self.levels[name].fold_in(evidence) for name in order}
 
 
@@ -341,6 +345,16 @@ def _time(b: _Build):
         b.notes.append("the log has no timestamps: the time level takes each user's rows in file order as time order")
 
 
+def _social(b: _Build):
+    level = social_level.SocialLevel.from_dataset(b.dataset, b.weighted, {"decay": b.config.social_decay})
+    if level is not None:
+        b.out["social"] = level
+        alone = len(b.dataset.users) - level.params["users_with_friends"]
+        if alone:
+            b.notes.append(f"{alone} of {len(b.dataset.users)} users have no friends in the friends file: the "
+                           "social level leaves them out")  # fmt: skip
+
+
 def time_params(config: BuildConfig) -> dict:
     """The time level's parameters from a build config."""
     return {"recent_items": config.time_recent, "half_life": config.time_half_life,
@@ -440,6 +454,8 @@ def build(
     plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),
             ("categories", _categories), ("cold start", _cold_start), ("ALS", _micro), ("time", _time), ("keywords", _keywords),
             ("semantic", _semantic), ("segments", _segments)]  # fmt: skip
+    if dataset.friends is not None and len(dataset.friends):
+        plan.insert(plan.index(("time", _time)) + 1, ("social", _social))
     if config.k_range:
         plan.append(("K quality", _k_quality))
     if config.stability:

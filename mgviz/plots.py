@@ -20,7 +20,8 @@ from plotly.subplots import make_subplots
 from mgviz.schema import LEVELS
 
 #: One colour per level, used wherever levels appear (contribution bars, legends).
-LEVEL_COLORS = {"macro": "#4C78A8", "meso": "#F58518", "micro": "#54A24B", "semantic": "#B279A2", "time": "#72B7B2"}
+LEVEL_COLORS = {"macro": "#4C78A8", "meso": "#F58518", "micro": "#54A24B", "semantic": "#B279A2", "time": "#72B7B2",
+                "social": "#E45756"}  # fmt: skip
 #: Human names of the levels.
 LEVEL_NAMES = {
     "macro": "macro (segment)",
@@ -28,6 +29,7 @@ LEVEL_NAMES = {
     "micro": "micro (ALS)",
     "semantic": "semantic (text)",
     "time": "time (recent)",
+    "social": "social (friends)",
 }
 _PALETTE = qualitative.T10 + qualitative.Pastel + qualitative.Dark24
 _FONT = {"family": "Inter, 'Source Sans Pro', Arial, sans-serif", "size": 13}
@@ -201,6 +203,55 @@ def user_map(
         fig, title, height, dragmode="select", legend={"title": {"text": "segment"}, "itemsizing": "constant"},
         hovermode="closest",
     )  # fmt: skip
+
+
+def friends_map(
+    xy: np.ndarray,
+    segments: Sequence[int],
+    labels: Sequence[str],
+    user_ids: Sequence[str],
+    user_row: int,
+    friend_rows: Sequence[int],
+    top_categories: Sequence[Sequence[str]] | None = None,
+    rows: Sequence[int] | None = None,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """:func:`user_map` with one user starred and their friends ringed, a line from the user to each.
+
+    ``friend_rows`` are user rows (:func:`mgviz.explore.friends_of`); friends who are not on a sampled
+    map (``rows``) are left out. The friends' trace is named ``"friends of user …"``.
+    """
+    ids = np.asarray(user_ids).astype(str)
+    title = title if title is not None else f"Friends of user {ids[user_row]} on the map"
+    fig = user_map(xy, segments, labels, user_ids, top_categories, highlight=user_row, title=title, height=height,
+                   rows=rows)  # fmt: skip
+    xy = np.asarray(xy, dtype=float)
+    if xy.ndim != 2 or len(xy) == 0:
+        return fig
+    point_rows = np.arange(len(xy)) if rows is None else np.asarray(rows, dtype=int)
+    where = {int(r): j for j, r in enumerate(point_rows)}
+    shown = [where[int(r)] for r in friend_rows if int(r) in where]
+    me = where.get(int(user_row))
+    if me is not None and shown:
+        lx = [v for j in shown for v in (xy[me, 0], xy[j, 0], None)]
+        ly = [v for j in shown for v in (xy[me, 1], xy[j, 1], None)]
+        fig.add_trace(go.Scattergl(x=lx, y=ly, mode="lines", line={"color": "rgba(17,17,17,0.45)", "width": 1.5},
+                                   hoverinfo="skip", showlegend=False))  # fmt: skip
+    if shown:
+        seg = np.asarray(segments, dtype=int)
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[shown, 0], y=xy[shown, 1], mode="markers", name=f"friends of user {ids[user_row]} ({len(shown)})",
+                marker={"symbol": "circle-open", "size": 16, "color": "#111111", "line": {"width": 2.5}},
+                customdata=np.stack([point_rows[shown].astype(str), ids[point_rows[shown]],
+                                     np.asarray([labels[seg[point_rows[j]]] for j in shown])], axis=1),
+                hovertemplate="friend %{customdata[1]}<br>segment: %{customdata[2]}<extra></extra>",
+            )
+        )  # fmt: skip
+    star = [t for t in fig.data if t.name == f"user {ids[user_row]}"]  # the user's star above the lines
+    fig.data = tuple([t for t in fig.data if t not in star] + star)
+    return fig
 
 
 def k_quality(k_scores: pd.DataFrame, current_k: int | None = None, title: str = "Choosing K") -> go.Figure:

@@ -96,6 +96,8 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     ds.interactions.to_parquet(folder / "interactions.parquet", index=False)
     ds.items.to_parquet(folder / "items.parquet", index=False)
     ds.users.to_parquet(folder / "users.parquet", index=False)
+    if ds.friends is not None:
+        ds.friends.to_parquet(folder / "friends.parquet", index=False)
     for name in ARRAYS:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(model, name)), allow_pickle=False)
     np.save(folder / "segments.npy", model.segments.astype(np.int32), allow_pickle=False)
@@ -124,17 +126,14 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     (folder / "profiles.json").write_text(
         json.dumps([p.to_dict() for p in model.profiles], ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    hashes = _hashes(inputs)
     manifest = {
         "format": FORMAT,
         "config": model.config.to_dict(),
         "seed": model.config.seed,
         "model": model.config.model,
         "versions": library_versions(),
-        "inputs": {
-            role: {"file": Path(p).name, "sha256": file_sha256(p)}
-            for role, p in inputs.items()
-            if p and Path(p).is_file()
-        },
+        "inputs": hashes,
         "dataset": {
             "n_users": len(ds.users),
             "n_items": len(ds.items),
@@ -143,6 +142,14 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
             "has_rating": ds.has_rating,
             "has_time": ds.has_time,
             "sources": ds.sources,
+            "friends": None
+            if ds.friends is None
+            else {
+                "file": ds.sources.get("friends", ""),
+                "edges": len(ds.friends),
+                "directed": ds.friends_directed,
+                "sha256": hashes.get("friends", {}).get("sha256"),
+            },
         },
         "categories": model.categories,
         "categories_derived": model.categories_derived,
@@ -158,6 +165,11 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     }
     # the manifest is written last: its presence marks a complete run
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _hashes(inputs: dict[str, str]) -> dict:
+    return {role: {"file": Path(p).name, "sha256": file_sha256(p)} for role, p in inputs.items()
+            if p and Path(p).is_file()}  # fmt: skip
 
 
 def read_manifest(run_dir) -> dict:
@@ -263,6 +275,10 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         has_rating=bool(info.get("has_rating")),
         has_time=bool(info.get("has_time")),
         sources=dict(info.get("sources", {})),
+        friends=_friends(run_dir) if isinstance(info.get("friends"), dict) else None,
+        friends_directed=bool((info.get("friends") or {}).get("directed"))
+        if isinstance(info.get("friends"), dict)
+        else False,
     )
     n_users, n_items = len(dataset.users), len(dataset.items)
     if (n_users, n_items) != (info["n_users"], info["n_items"]):
@@ -325,6 +341,11 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         **sparse,
         **arrays,
     )
+
+
+def _friends(run_dir: Path) -> pd.DataFrame:
+    table = _parquet(run_dir, "friends", ("user_id", "friend_id", "weight"))
+    return table.astype({"user_id": "str", "friend_id": "str", "weight": "float64"})
 
 
 def _stability(run_dir: Path, record, n_segments: int) -> dict | None:

@@ -30,9 +30,11 @@ INTERACTION_COLS = ("user_id", "item_id", "rating", "timestamp", "text")
 ITEM_COLS = ("item_id", "title", "text", "categories")
 USER_COLS = ("user_id", "text")
 
-LEVELS = ("macro", "meso", "micro", "semantic", "time")
+LEVELS = ("macro", "meso", "micro", "semantic", "time", "social")
 #: The levels every run has (a run built before the time level has only these).
 CORE_LEVELS = ("macro", "meso", "micro", "semantic")
+#: Levels a run has only when its data allow (social: a friends file was given).
+OPTIONAL_LEVELS = ("social",)
 
 
 @dataclass
@@ -48,7 +50,12 @@ class Dataset:
     has_rating, has_time : bool
         Whether the log carried real ratings / timestamps.
     sources : dict
-        Role ("interactions", "items", "users") -> file name it came from.
+        Role ("interactions", "items", "users", "friends") -> file name it came from.
+    friends : pandas.DataFrame or None
+        Friend / follow edges between users (``user_id``, ``friend_id`` str, ``weight`` float64), or
+        ``None`` when no edges file was given (then no social level is built).
+    friends_directed : bool
+        Whether an edge ``a → b`` is a follow (``a`` sees ``b``) rather than a friendship both ways.
     """
 
     interactions: pd.DataFrame
@@ -58,6 +65,8 @@ class Dataset:
     has_rating: bool = False
     has_time: bool = False
     sources: dict[str, str] = field(default_factory=dict)
+    friends: pd.DataFrame | None = None
+    friends_directed: bool = False
 
     # ------------------------------------------------------------------ ids
     @property
@@ -105,4 +114,6 @@ class Dataset:
             has_rating=self.has_rating,
             has_time=self.has_time,
             sources=dict(self.sources),
+            friends=self.friends,
+            friends_directed=self.friends_directed,
         )

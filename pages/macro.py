@@ -10,6 +10,12 @@ from mgviz.stability import FUZZY, STABLE, stability_word
 from ui import cache, nav, state, widgets
 
 CARDS_PER_ROW = 3
+FRIENDS_KEY = "macro.friends"
+HOMOPHILY_HELP = (
+    "The share of the segment's members' friends who are in the segment too – against the share expected if "
+    "friends were made at random (the segment's share of all friendship ends). Lift above 1: friends cluster in "
+    "the segment."
+)
 STABILITY_HELP = (
     "K-means re-run with other seeds and on bootstrap resamples of the users, each run compared with these "
     "segments. ARI: adjusted Rand index (1 = the same segments, 0 = chance). A segment's Jaccard: its overlap with "
@@ -29,7 +35,7 @@ def main() -> None:
     seg = cache.segmentation(model_key, k, model)
     labels = [p.label for p in seg.profiles]
     map_section(model, model_key, seg, labels)
-    cards_section(model, seg, cache.stability(model_key, k, model))
+    cards_section(model, seg, cache.stability(model_key, k, model), cache.homophily(model_key, k, model))
 
 
 def k_section(model, model_key: cache.ModelKey) -> int:
@@ -93,14 +99,39 @@ def map_section(model, model_key: cache.ModelKey, seg, labels: list[str]) -> Non
         st.info("This run was built without the 2-D map (UMAP); rebuild with the map on the Data page.")
         return
     rows = model.map_view()
-    fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cache.top_categories(model_key, model),
-                         rows=rows)  # fmt: skip
+    cats = cache.top_categories(model_key, model)
+    friends = friends_controls(model)
+    if friends is not None:
+        row, table = friends
+        fig = plots.friends_map(model.umap_xy, seg.segments, labels, model.user_ids, row, table["row"].tolist(), cats,
+                                rows=rows)  # fmt: skip
+    else:
+        fig = plots.user_map(model.umap_xy, seg.segments, labels, model.user_ids, cats, rows=rows)
     if len(rows) < len(model.user_ids):
         st.caption(f"The map shows {len(rows):,} of {len(model.user_ids):,} users, sampled in proportion to each "
                    "segment; every user is segmented.")  # fmt: skip
     event = st.plotly_chart(fig, key="macro.map", on_select="rerun", selection_mode=("box", "lasso"))
     rows = selected_rows(event)
     selection_summary(model, rows, seg, labels)
+
+
+def friends_controls(model):
+    """The "Show a user's friends" toggle (runs with a friends file only) and, when on, the user picker and a
+    line on their friends; returns (user row, :func:`mgviz.explore.friends_of` table) or ``None``."""
+    if "social" not in model.levels:
+        return None
+    if not st.toggle("Show a user's friends", key=FRIENDS_KEY,
+                     help="Star a user on the map and ring their friends (from the friends file)."):  # fmt: skip
+        return None
+    user, row = widgets.user_picker(model, "macro.friends")
+    table = explore.friends_of(model, row)
+    if table.empty:
+        st.caption(f"User {user} has no friends in the friends file.")
+    else:
+        same = int((table["segment"] == model.segments[row]).sum())
+        st.caption(f"User {user} has {len(table)} friend{'s' if len(table) != 1 else ''}, {same} in their own "
+                   f"segment; they share {int(table['shared'].sum())} items with them in all.")  # fmt: skip
+    return row, table
 
 
 def selected_rows(event) -> list[int]:
@@ -133,22 +164,36 @@ def selection_summary(model, rows: list[int], seg, labels: list[str]) -> None:
             st.plotly_chart(plots.share_bars(summary["segments"], "Segment shares", color="#F58518"), key="macro.ss")
 
 
-def cards_section(model, seg, stability: dict) -> None:
+def cards_section(model, seg, stability: dict, homophily=None) -> None:
     st.subheader(f"Segments (K = {seg.k})")
     profiles = seg.profiles
     jaccard = stability["jaccard"]
+    social = homophily.set_index("segment") if homophily is not None and len(homophily) else None
     for start in range(0, len(profiles), CARDS_PER_ROW):
         cols = st.columns(CARDS_PER_ROW)
         for col, profile in zip(cols, profiles[start : start + CARDS_PER_ROW], strict=False):
             with col, st.container(border=True):
-                segment_card(profile, jaccard[profile.segment] if profile.segment < len(jaccard) else None)
+                friends = (
+                    social.loc[profile.segment] if social is not None and profile.segment in social.index else None
+                )
+                segment_card(profile, jaccard[profile.segment] if profile.segment < len(jaccard) else None, friends)
 
 
-def segment_card(p, jaccard: float | None = None) -> None:
+def homophily_text(row) -> str:
+    """ "**Friends:** 84% of its members' friends are members (16% expected at random, 5.3×; 1,020 friendships)"."""
+    if not row["edges"]:
+        return "**Friends:** no friendships"
+    return (f"**Friends:** {row['share']:.0%} of its members' friends are members ({row['expected']:.0%} expected "
+            f"at random, {row['lift']:.1f}×; {int(row['edges']):,} friendships)")  # fmt: skip
+
+
+def segment_card(p, jaccard: float | None = None, homophily=None) -> None:
     widgets.segment_header(p.segment, p.label)
     st.caption(f"{p.size:,} users · {p.share:.1%} of all users")
     value = "no re-run drew its users" if jaccard is None else f"Jaccard {jaccard:.2f}"
     st.markdown(f"**Stability:** {stability_word(jaccard)} ({value})", help=STABILITY_HELP)
+    if homophily is not None:
+        st.markdown(homophily_text(homophily), help=HOMOPHILY_HELP)
     cats = " · ".join(f"{c} {w:.0%}" for c, w in p.top_categories[:4])
     st.markdown(f"**Categories:** {cats or '—'}")
     st.markdown(f"**Keywords:** {widgets.chips([k for k, _ in p.keywords[:8]])}")

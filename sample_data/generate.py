@@ -171,6 +171,8 @@ class Locale:
     zipf_exponent: float = 1.0
     boost: float = 4.0
     drift_users: int = 0  # users whose preferred categories change on DRIFT_DAY (another segment's pair)
+    friends: tuple[int, int] | None = None  # friends each user names (low, high inclusive); None: no friends file
+    homophily: float = 0.85  # share of the friends a user names inside their own planted segment
 
 
 # ----------------------------------------------------------------------------------------------- English vocabulary
@@ -760,6 +762,7 @@ EN = Locale(
     max_per_user=120,
     activity_sigma=0.65,
     drift_users=45,
+    friends=(2, 6),
     categories=EN_CATEGORIES,
     segments=EN_SEGMENTS,
     occupations=EN_OCCUPATIONS,
@@ -1530,6 +1533,65 @@ def _plant_drift(locale, rng, arr, truth, primary, popularity) -> dict[int, int]
     return drift
 
 
+def _make_friends(locale, rng, arr, truth) -> pd.DataFrame | None:
+    """A friendship graph over the users, with planted homophily and shared choices.
+
+    Every user names ``locale.friends`` friends (uniform count), each of them inside the user's own
+    planted segment with probability ``locale.homophily`` and in another segment otherwise. Within
+    that pool a friend is drawn by how many items of the user's *later* history (the last
+    :data:`COPIED_SHARE` of it, in time) the friend had chosen *before* the user did – as if the user had
+    copied them – so friends say something about what a user takes up next that their segment alone
+    does not.
+    Friendships are undirected: a pair named twice is written once. ``weight`` (1–3) is how close
+    the two are: 1 plus one for every :data:`CLOSE_ITEMS` items they share (at most 3). Its own random
+    stream and computed from the finished log, so no other table changes.
+    """
+    if not locale.friends:
+        return None
+    n = locale.n_users
+    segment = truth["segment"].to_numpy()
+    has = np.zeros((n, locale.n_items), dtype=np.int32)
+    has[arr["user"], arr["item"]] = 1
+    first = np.full((n, locale.n_items), np.inf)  # when each user first chose each item
+    np.minimum.at(first, (arr["user"], arr["item"]), arr["secs"].astype(float))
+    starts = np.searchsorted(arr["user"], np.arange(n + 1))  # arr is grouped by user
+    copied = np.zeros((n, n))  # copied[u, v]: items of u's later history that v had chosen before u did
+    for u in range(n):
+        rows = np.arange(starts[u], starts[u + 1])
+        rows = rows[np.argsort(arr["secs"][rows], kind="stable")]
+        later = np.unique(arr["item"][rows[int(np.floor((1.0 - COPIED_SHARE) * len(rows))) :]])
+        copied[u] = (first[:, later] < first[u, later]).sum(axis=1)
+    shared = has @ has.T
+    lo, hi = locale.friends
+    pairs, seen = [], set()
+    for u in range(n):
+        k = int(rng.integers(lo, hi + 1))
+        inside = rng.random(k) < locale.homophily
+        for pool_inside, count in ((True, int(inside.sum())), (False, int((~inside).sum()))):
+            if count == 0:
+                continue
+            pool = np.flatnonzero((segment == segment[u]) == pool_inside)
+            pool = pool[pool != u]
+            weights = 0.01 + copied[u, pool] ** 3
+            for v in pool[_sample_distinct(rng, weights, count)]:
+                key = (min(u, int(v)), max(u, int(v)))
+                if key not in seen:
+                    seen.add(key)
+                    pairs.append(key)
+    pairs.sort()
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    ids = np.array([f"u{u + 1:04d}" for u in range(n)])
+    closeness = 1 + np.minimum(2, shared[a, b] // CLOSE_ITEMS)
+    return pd.DataFrame({"user_id": ids[a], "friend_id": ids[b], "weight": closeness.astype(int)})
+
+
+#: The share of a user's history (the latest) that friends are drawn to share: what the user "copied".
+COPIED_SHARE = 0.3
+#: Shared items per step of a friendship's weight.
+CLOSE_ITEMS = 12
+
+
 def _rate(locale, rating_rng, arr, quality) -> None:
     """Ratings, in place: liked categories score higher; items differ in quality and users in leniency."""
     leniency = rating_rng.normal(0.0, 0.35, locale.n_users)
@@ -1568,8 +1630,9 @@ def build(locale: Locale) -> dict[str, pd.DataFrame]:
     dict of str to pandas.DataFrame
         File name -> table.
     """
-    streams = np.random.SeedSequence(locale.seed).spawn(8)  # the first 7 as before drift was planted
-    r_items, r_item_text, r_users, r_user_text, r_inter, r_rating, r_review, r_drift = (
+    # the first 7 as before drift was planted, the 8th as before friends were: older tables stay the same
+    streams = np.random.SeedSequence(locale.seed).spawn(9)
+    r_items, r_item_text, r_users, r_user_text, r_inter, r_rating, r_review, r_drift, r_friends = (
         np.random.default_rng(s) for s in streams
     )
     items, primary, popularity, quality, item_slots = _make_items(locale, r_items, _Writer(locale, r_item_text))
@@ -1601,12 +1664,16 @@ def build(locale: Locale) -> dict[str, pd.DataFrame]:
         }
     )
     interactions = interactions.sort_values(["user_id", "timestamp", "item_id"], kind="stable", ignore_index=True)
-    return {
+    tables = {
         "interactions.csv": interactions,
         "items.csv": items.sort_values("item_id", ignore_index=True),
         "users.csv": users.sort_values("user_id", ignore_index=True),
         "ground_truth.csv": truth.sort_values("user_id", ignore_index=True),
     }
+    friends = _make_friends(locale, r_friends, arr, truth)
+    if friends is not None:
+        tables["friends.csv"] = friends
+    return tables
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:

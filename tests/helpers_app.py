@@ -108,11 +108,33 @@ def tiny_files() -> dict[str, bytes]:
     return {role: csv_bytes(frame) for role, frame in tiny_tables().items()}
 
 
-def tiny_dataset():
+def tiny_friends(seed: int = 0) -> pd.DataFrame:
+    """Friend edges of the tiny users: each has 3 friends, mostly in their own group (u % 3), some not,
+    and a few users (u % 10 == 9) have none – the social level must leave those out."""
+    rng = np.random.default_rng(seed + 7)
+    rows, pairs = [], set()
+    for u in range(N_USERS):
+        if u % 10 == 9:
+            continue
+        same = [v for v in range(N_USERS) if v % 3 == u % 3 and v != u and v % 10 != 9]
+        other = [v for v in range(N_USERS) if v % 3 != u % 3 and v % 10 != 9]
+        for v in [*rng.choice(same, 2, replace=False), rng.choice(other)]:
+            pair = (min(u, int(v)), max(u, int(v)))
+            if pair not in pairs:  # undirected: each friendship once
+                pairs.add(pair)
+                rows.append({"user_id": f"u{u:03d}", "friend_id": f"u{int(v):03d}", "weight": 1.0 + (u + v) % 2})
+    return pd.DataFrame(rows)
+
+
+def tiny_dataset(friends: bool = False):
     files = tiny_files()
     dataset, _ = load_dataset(
         ("interactions.csv", files["interactions"]), ("items.csv", files["items"]), ("users.csv", files["users"])
     )
+    if friends:
+        from mgviz.io.friends import load_friends
+
+        dataset, _ = load_friends(("friends.csv", csv_bytes(tiny_friends())), dataset)
     return dataset
 
 
@@ -129,6 +151,24 @@ def tiny_model(k: int = 3):
     model = build(tiny_dataset(), tiny_config(k=k), HashEncoder())
     model.umap_xy = PCA(n_components=2, random_state=0).fit_transform(model.user_vectors).astype(np.float32)
     return model
+
+
+@functools.lru_cache(maxsize=1)
+def tiny_social_model():
+    """:func:`tiny_model` built with :func:`tiny_friends`: it has a social level."""
+    from sklearn.decomposition import PCA
+
+    model = build(tiny_dataset(friends=True), tiny_config(), HashEncoder())
+    model.umap_xy = PCA(n_components=2, random_state=0).fit_transform(model.user_vectors).astype(np.float32)
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def tiny_social_run_dir() -> Path:
+    """:func:`tiny_social_model` saved as a run (once per process)."""
+    folder = Path(tempfile.mkdtemp(prefix="mgviz-test-run-")) / "tiny-social"
+    save_run(tiny_social_model(), folder)
+    return folder
 
 
 @functools.lru_cache(maxsize=1)

@@ -25,9 +25,12 @@ from helpers_app import HashEncoder, tiny_files, tiny_model, tiny_run_dir  # noq
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mgviz import explore, hierarchy  # noqa: E402
-from mgviz.schema import LEVELS  # noqa: E402
+from mgviz.schema import LEVELS, OPTIONAL_LEVELS  # noqa: E402
 from mgviz.stability import stability_word  # noqa: E402
 from ui import evaljob  # noqa: E402
+
+#: The tiny run's levels (no friends file: no social level, so no social slider).
+RUN_LEVELS = [lv for lv in LEVELS if lv not in OPTIONAL_LEVELS]
 
 PAGES = {
     "data": "Data",
@@ -747,7 +750,7 @@ def test_what_a_browser_falls_back_to_is_the_stored_weights_not_the_minimum():
     first fragment reruns did that, and every weight became 0 and N 5 ("Give at least one level a weight")."""
     at = open_page("recommendations")
     run_weights = dict(at.session_state["mgviz.weights"])
-    for level in LEVELS:
+    for level in RUN_LEVELS:
         assert at.slider(key=f"w.weight.{level}").proto.default == [pytest.approx(run_weights[level])]
     assert at.slider(key="w.n").proto.default == [10]
     at.slider(key="w.weight.micro").set_value(0.3)
@@ -761,7 +764,7 @@ def test_what_a_browser_falls_back_to_is_the_stored_weights_not_the_minimum():
 
 def test_all_zero_weights_warn_instead_of_failing():
     at = open_page("recommendations")
-    for level in LEVELS:
+    for level in RUN_LEVELS:
         at.slider(key=f"w.weight.{level}").set_value(0.0)
     at.run()
     assert not at.exception
@@ -791,7 +794,9 @@ def test_metrics_pin_and_auto_tune():
     expected = {lv: round(round(tuned.get(lv, 0.0) / 0.05) * 0.05, 2) for lv in LEVELS}  # on the slider grid
     assert expected != {**pinned, "micro": 0.0}, "the tuned weights equal the ones before: the click is untested"
     assert weights == pytest.approx(expected)
-    assert {lv: at.slider(key=f"w.weight.{lv}").value for lv in LEVELS} == pytest.approx(expected)
+    assert {lv: at.slider(key=f"w.weight.{lv}").value for lv in RUN_LEVELS} == pytest.approx(
+        {lv: expected[lv] for lv in RUN_LEVELS}
+    )
     assert f"micro {expected['micro'] / sum(expected.values()):.2f}" in texts(at, "caption")  # metrics follow
 
 

@@ -399,3 +399,40 @@ def test_a_what_if_user_gets_a_segment_and_a_list_from_picked_items(page, server
     assert len(table.inner_text().strip()) > 0
     assert_no_exception(page)
     screenshot(page, server, "whatif")
+
+
+@pytest.fixture(scope="module")
+def social_server(tmp_path_factory):
+    """``streamlit run app.py`` on a run with a friends file: the sample run when it was built with
+    ``--friends`` (``make sample-run`` does), else the tiny run with friends."""
+    from helpers_app import tiny_social_run_dir
+
+    is_sample = (SAMPLE_RUN / "levels" / "social" / "state.json").exists()
+    run_dir = SAMPLE_RUN if is_sample else tiny_social_run_dir()
+    log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w")  # noqa: SIM115
+    port = free_port()
+    try:
+        proc = start_streamlit(run_dir, port, log)
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", is_sample=is_sample, run_dir=run_dir, log=log.name)
+    stop(proc)
+    log.close()
+
+
+def test_macro_shows_a_users_friends_and_homophily_on_the_cards(page, social_server):
+    open_page(page, social_server, "macro")
+    wait_for_charts(page, 3)
+    cards = page.locator("p", has_text="Friends:")
+    cards.first.wait_for()
+    assert all("friends are members" in t and "expected at random" in t for t in cards.all_inner_texts())
+    page.get_by_text("Show a user's friends").first.click()
+    caption = page.get_by_text("in their own segment", exact=False)
+    wait_until(lambda: page.get_by_text("has no friends").count() or caption.count(), "the friends caption", page)
+    idle(page)
+    wait_for_charts(page, 3)
+    legend = page.locator(".js-plotly-plot .legendtext", has_text="friends of user")
+    wait_until(lambda: legend.count() >= 1, "the friends trace in the map's legend", page)
+    assert_no_exception(page)
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    screenshot(page, social_server, "macro-friends")

@@ -291,3 +291,45 @@ def test_a_bad_new_user_file_exits_2_naming_the_file_and_field(run_dir, tmp_path
 def test_a_missing_new_user_file_exits_2(run_dir, tmp_path, capsys):
     assert main(["recommend", "--run", str(run_dir), "--new-user", str(tmp_path / "none.json")]) == 2
     assert "none.json: no such file" in capsys.readouterr().err
+
+
+def _friends_csv(folder, users, text=None):
+    path = folder / "friends.csv"
+    if text is None:
+        rows = [f"{a},{b}" for a, b in zip(users[:-1], users[1:], strict=True)]
+        text = "user_id,friend_id\n" + "\n".join(rows) + f"\n{users[0]},{users[0]}\n{users[0]},nobody\n"
+    path.write_text(text)
+    return path
+
+
+def test_build_with_friends_adds_the_social_level_and_records_the_file(small_logs, tmp_path, capsys):
+    users = sorted(pd.read_csv(small_logs / "users.csv")["user_id"])[:120]
+    friends = _friends_csv(tmp_path, users)
+    out = tmp_path / "run"
+    code = main(["build", "--interactions", str(small_logs / "interactions.csv"), "--items", str(small_logs / "items.csv"),
+                 "--users", str(small_logs / "users.csv"), "--friends", str(friends), "--out", str(out), "--k", "4",
+                 "--weights", "micro=0.6,social=0.4", "--quiet", "--no-umap", "--no-stability", "--k-range", ""])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "friends.csv" in err and "self-loops" in err and "(1 row) e.g. line 121" in err
+    assert "not in the interactions / users" in err and "'nobody'" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "social" in manifest["levels"] and manifest["inputs"]["friends"]["file"] == "friends.csv"
+    assert manifest["dataset"]["friends"]["edges"] == 119 and manifest["dataset"]["friends"]["directed"] is False
+    assert manifest["dataset"]["friends"]["sha256"] == manifest["inputs"]["friends"]["sha256"]
+    assert manifest["level_models"]["social"]["decay"] == 0.3
+    code = main(["recommend", "--run", str(out), "--user", users[5], "--n", "5", "--json"])
+    recs = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert code == 0 and (recs["social"] > 0).any()
+
+
+def test_bad_friends_file_exits_2_naming_it(small_logs, tmp_path, capsys):
+    friends = _friends_csv(tmp_path, [], text="user_id\nu0001\n")
+    code = main(["build", "--interactions", str(small_logs / "interactions.csv"), "--friends", str(friends),
+                 "--out", str(tmp_path / "run"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: friends.csv, column 'user_id': has one column")
+    assert "Traceback" not in err
+    code = main(["build", "--interactions", str(small_logs / "interactions.csv"), "--friends-directed",
+                 "--out", str(tmp_path / "run"), "--quiet"])  # fmt: skip
+    assert code == 2 and "--friends-directed needs --friends" in capsys.readouterr().err

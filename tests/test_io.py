@@ -602,3 +602,71 @@ def test_read_table_raises_with_report_and_collects_warnings(tmp_path):
     report = ValidationReport()
     df = read_table("a;b\ncafé;1\n".encode("latin-1"), name="l.csv", report=report)
     assert df["a"].tolist() == ["café"] and report.warnings and report.ok
+
+
+# --------------------------------------------------------------------------------- the friends file
+def _friends(text: str, name: str = "friends.csv", directed: bool = False):
+    from mgviz.io.friends import load_friends
+
+    dataset, _ = load_dataset(("log.csv", _log(30).encode()))  # users u0 … u6
+    return load_friends((name, text.encode()), dataset, directed=directed)
+
+
+def test_friends_file_becomes_the_datasets_edges():
+    dataset, report = _friends("user_id,friend_id,weight\nu0,u1,2\nu1,u2,1\nu3,u4,0.5\n")
+    assert report.ok and not report.warnings
+    assert dataset.friends.to_dict("list") == {"user_id": ["u0", "u1", "u3"], "friend_id": ["u1", "u2", "u4"],
+                                               "weight": [2.0, 1.0, 0.5]}  # fmt: skip
+    assert dataset.sources["friends"] == "friends.csv" and not dataset.friends_directed
+    # columns by position when the names say nothing; no weight column: weight 1
+    dataset, _ = _friends("a_person\tanother\nu0\tu1\n", name="edges.tsv")
+    assert dataset.friends["weight"].tolist() == [1.0] and dataset.friends["friend_id"].tolist() == ["u1"]
+
+
+def test_friends_file_with_one_column_is_an_error_naming_file_and_column():
+    with pytest.raises(InputError) as exc:
+        _friends("user_id\nu0\nu1\n")
+    problem = _one_error(exc)
+    assert problem.file == "friends.csv" and problem.column == "user_id"
+    assert "one column" in str(exc.value) and "user_id, friend_id" in str(exc.value)
+
+
+def test_friends_unknown_users_self_loops_and_duplicates_are_dropped_with_counts_and_lines():
+    text = "user_id,friend_id\nu0,u1\nu1,u0\nu2,u2\nu0,nobody\nstranger,u3\nu4,u5\nu0,u1\nu3,u3\n"
+    dataset, report = _friends(text)
+    warnings = {p.message.split(" (")[0]: p for p in report.warnings}
+    unknown = next(p for k, p in warnings.items() if "not in the interactions" in k)
+    assert unknown.count == 2 and unknown.rows == [5, 6] and "'nobody'" in unknown.message
+    loops = next(p for k, p in warnings.items() if "self-loops" in k)
+    assert loops.count == 2 and loops.rows == [4, 9]
+    dups = next(p for k, p in warnings.items() if "duplicate" in k)
+    assert dups.count == 2 and dups.rows == [3, 8]  # undirected: u1,u0 repeats u0,u1
+    assert "2 rows" in str(dups) and "line 3, 8" in str(dups)
+    assert dataset.friends[["user_id", "friend_id"]].values.tolist() == [["u0", "u1"], ["u4", "u5"]]
+    # directed: u1 → u0 is another edge than u0 → u1
+    dataset, report = _friends(text, directed=True)
+    assert dataset.friends_directed and len(dataset.friends) == 3
+    assert next(p for p in report.warnings if "duplicate" in p.message).count == 1
+
+
+def test_friends_bad_weights_and_nothing_left():
+    dataset, report = _friends("user_id,friend_id,weight\nu0,u1,1\nu1,u2,x\n" + "u2,u3,1\n" * 0 + "".join(
+        f"u{k % 7},u{(k + 1) % 7},1\n" for k in range(3, 40)))  # fmt: skip
+    bad = next(p for p in report.warnings if p.column == "weight")
+    assert bad.count == 1 and bad.rows == [3]
+    with pytest.raises(InputError) as exc:
+        _friends("user_id,friend_id\nu0,u0\nu1,nobody\n")
+    assert "no usable edges" in str(exc.value) and "friends.csv" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        _friends("user_id,friend_id,weight\nu0,u1,big\nu1,u2,huge\n")
+    assert _one_error(exc).column == "weight"
+
+
+def test_friends_parquet(tmp_path):
+    from mgviz.io.friends import load_friends
+
+    path = tmp_path / "friends.parquet"
+    pd.DataFrame({"follower": ["u0", "u2"], "followee": ["u1", "u1"]}).to_parquet(path)
+    dataset, _ = load_dataset(("log.csv", _log(30).encode()))
+    dataset, report = load_friends(path, dataset, directed=True)
+    assert report.ok and dataset.friends["user_id"].tolist() == ["u0", "u2"] and dataset.sources["friends"] == path.name

@@ -219,3 +219,22 @@ def test_real_time_update_moves_one_user_only(sample_model):
         update_user(model, uid, pd.DataFrame({"item_id": ["no-such-item"]}))
     with pytest.raises(KeyError):
         update_user(model, "no-such-user", events)
+
+
+def test_the_social_level_helps_on_held_out_data():
+    """sample_data/friends.csv: with the friends file, the fused lists (weights tuned on validation, never on
+    test) score a higher held-out NDCG@10 than the same data without it, and than the same run with social
+    weight 0 (benchmarks/social.py writes the figures to docs/benchmarks.md)."""
+    import sys
+
+    sys.path.insert(0, str(SAMPLE.parent / "benchmarks"))
+    from social import contexts
+
+    with_friends, without = contexts(SAMPLE)
+    tuned = with_friends.auto_weights()
+    assert tuned.get("social", 0) > 0, tuned  # validation chose to use friends
+    social = with_friends.metrics_for(tuned, k=10)["ndcg@10"]
+    off = with_friends.metrics_for({**tuned, "social": 0.0}, k=10)["ndcg@10"]
+    plain = without.metrics_for(without.auto_weights(), k=10)["ndcg@10"]
+    assert social > off and social > plain, (social, off, plain)
+    assert "social" not in without.model.levels and "social" in with_friends.model.levels

@@ -197,6 +197,33 @@ def test_history_timeline_one_marker_per_interaction():
     assert sizes[1] > sizes[2] > sizes[0]
 
 
+def test_friends_map_stars_the_user_and_rings_their_friends():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from helpers_app import tiny_social_model
+
+    from mgviz import explore
+
+    model = tiny_social_model()
+    friends = explore.friends_of(model, 0)
+    assert len(friends) >= 2
+    fig = plots.friends_map(model.umap_xy, model.segments, model.segment_labels, model.user_ids, 0,
+                            friends["row"].tolist())  # fmt: skip
+    ring = next(t for t in fig.data if (t.name or "").startswith("friends of user u000"))
+    assert ring.name == f"friends of user u000 ({len(friends)})"
+    np.testing.assert_allclose(ring.x, model.umap_xy[friends["row"], 0], rtol=1e-6)
+    assert sorted(ring.customdata[:, 1]) == sorted(friends["user_id"])
+    lines = next(t for t in fig.data if t.mode == "lines")
+    assert len(lines.x) == 3 * len(friends)  # user → friend, then a gap, per friend
+    assert fig.data[-1].name == "user u000" and fig.layout.title.text == "Friends of user u000 on the map"
+    # on a sampled map, friends who are not on it are left out
+    shown = np.setdiff1d(np.arange(len(model.user_ids)), friends["row"].to_numpy()[:1])
+    fig = plots.friends_map(model.umap_xy[shown], model.segments, model.segment_labels, model.user_ids, 0,
+                            friends["row"].tolist(), rows=shown)  # fmt: skip
+    assert next(t for t in fig.data if (t.name or "").startswith("friends of")).name.endswith(f"({len(friends) - 1})")
+
+
 def test_weight_bars_keep_order_and_shorten_long_names():
     fig = plots.weight_bars(["a" * 80, "b"], [0.9, 0.1], "kw")
     assert fig.data[0].y[0].endswith("…") and len(fig.data[0].y[0]) <= 45
@@ -206,7 +233,7 @@ def test_weight_bars_keep_order_and_shorten_long_names():
 def test_contribution_bars_stack_every_level(model):
     recs = model.recommend({"macro": 0.25, "meso": 0.25, "micro": 0.25, "semantic": 0.25}, n=5, rows=[0])
     fig = plots.contribution_bars(recs, labels=["t"] * 5)
-    assert [t.name for t in fig.data] == [plots.LEVEL_NAMES[lv] for lv in LEVELS]
+    assert [t.name for t in fig.data] == [plots.LEVEL_NAMES[lv] for lv in LEVELS if lv in model.levels]
     assert fig.layout.barmode == "stack"
     total = sum(np.asarray(t.x, dtype=float) for t in fig.data)
     assert np.allclose(total, recs["score"].to_numpy(), atol=1e-4)

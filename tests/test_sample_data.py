@@ -91,10 +91,11 @@ def test_files_exist_and_stay_small():
 def test_generate_is_byte_identical(tmp_path):
     """Regenerating into a fresh folder reproduces every committed file exactly."""
     written = _generator().generate(tmp_path)
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted([*FILES, *(f"zh/{f}" for f in FILES)])
+    expected = [*FILES, "friends.csv", *(f"zh/{f}" for f in FILES)]  # friends: the English sample only
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(expected)
     for loc in SPEC:
         folder = SPEC[loc][0]
-        for name in FILES:
+        for name in (*FILES, "friends.csv") if loc == "en" else FILES:
             new = (tmp_path / folder.relative_to(SAMPLE) / name).read_bytes()
             assert new == (folder / name).read_bytes(), (
                 f"{folder.relative_to(ROOT)}/{name} differs from a fresh run: rerun `python sample_data/generate.py`"
@@ -282,3 +283,19 @@ def test_kmeans_recovers_the_segments(sample):
     labels = sklearn_cluster.KMeans(SPEC[locale][4], n_init=10, random_state=0).fit_predict(vectors)
     ari = metrics.adjusted_rand_score(truth["segment"].astype(int), labels)
     assert ari >= 0.9, f"adjusted Rand index {ari:.3f}"
+
+
+def test_friends_have_planted_homophily_and_are_clean():
+    """sample_data/friends.csv: undirected friendships among known users, no self-loops or repeats, about 85 %
+    inside the planted segment (random mixing would give about 1/6), every user with a friend."""
+    friends = pd.read_csv(SAMPLE / "friends.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(SAMPLE / "ground_truth.csv", dtype=str, keep_default_na=False).set_index("user_id")
+    assert list(friends.columns) == ["user_id", "friend_id", "weight"]
+    assert friends["user_id"].isin(truth.index).all() and friends["friend_id"].isin(truth.index).all()
+    assert (friends["user_id"] < friends["friend_id"]).all()  # each pair once, in order: no self-loops
+    assert not friends.duplicated(["user_id", "friend_id"]).any()
+    assert set(friends["weight"]) <= {"1", "2", "3"}
+    seg = truth["segment"]
+    inside = (seg[friends["user_id"]].to_numpy() == seg[friends["friend_id"]].to_numpy()).mean()
+    assert 0.80 <= inside <= 0.90, inside
+    assert set(friends["user_id"]) | set(friends["friend_id"]) == set(truth.index)

@@ -167,6 +167,12 @@ def stability(key: ModelKey, k: int, _model) -> dict:
     return explore.segmentation_stability(_model, segmentation(key, k, _model))
 
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def homophily(key: ModelKey, k: int, _model) -> pd.DataFrame:
+    """How much the segments for ``k`` follow the friendship graph (empty without a friends file)."""
+    return explore.homophily(_model, segmentation(key, k, _model).segments)
+
+
 @st.cache_data(max_entries=4, show_spinner="Re-running K-means for each K…")
 def stability_per_k(key: ModelKey, _model) -> pd.DataFrame:
     """Mean ARI across seeds for each K of the K chart."""

@@ -181,8 +181,13 @@ def sample_users(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
     pick = np.sort(np.random.default_rng(seed).choice(len(dataset.users), n, replace=False))
     users = dataset.users.iloc[pick].reset_index(drop=True)
     keep = dataset.interactions["user_id"].isin(pd.Index(users["user_id"]))
+    friends = dataset.friends
+    if friends is not None:  # the edges among the sampled users
+        kept = pd.Index(users["user_id"])
+        friends = friends[friends["user_id"].isin(kept) & friends["friend_id"].isin(kept)].reset_index(drop=True)
     return Dataset(dataset.interactions.loc[keep].reset_index(drop=True), dataset.items, users,
-                   list(dataset.demographic_cols), dataset.has_rating, dataset.has_time, dict(dataset.sources))  # fmt: skip
+                   list(dataset.demographic_cols), dataset.has_rating, dataset.has_time, dict(dataset.sources),
+                   friends, dataset.friends_directed)  # fmt: skip
 
 
 @dataclass

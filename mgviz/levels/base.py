@@ -82,6 +82,10 @@ class UserEvidence:
     #: A category mix predicted for a user without history (the cold-start predictor, from demographics and
     #: text); the meso level takes it instead of the population prior. Ignored once the user has history.
     predicted_mix: np.ndarray | None = None
+    #: The user's direct friends (1 × n_users edge weights) and their own row (``None``: not a row of the
+    #: model), for the social level; no friends: the social level says nothing about the user.
+    friends: sp.csr_matrix | None = None
+    row: int | None = None
     derived: dict = field(default_factory=dict)
 
 

@@ -33,10 +33,11 @@ VARIANTS = {
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def model(request):
-    return build(tiny_dataset(), tiny_config(**VARIANTS[request.param]), HashEncoder())
+    # with friends: every variant has a social level too (the other levels do not read the edges)
+    return build(tiny_dataset(friends=True), tiny_config(**VARIANTS[request.param]), HashEncoder())
 
 
-LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time", "baseline:popular", "baseline:ease",
+LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time", "social", "baseline:popular", "baseline:ease",
                "baseline:itemknn")  # fmt: skip
 
 
@@ -103,7 +104,7 @@ def test_state_holds_no_users_by_items_array(level, model):
                 assert np.shape(value)[:2] != (n_users, n_items), f"{part.name}.{key}"
 
 
-@pytest.mark.parametrize("name", ["macro", "meso", "micro", "semantic", "time"])  # baselines are never folded into
+@pytest.mark.parametrize("name", ["macro", "meso", "micro", "semantic", "time", "social"])  # baselines: never folded
 def test_with_user_changes_that_user_only(model, name):
     level = model.levels[name]
     ev = model.evidence(4)
@@ -117,7 +118,7 @@ def test_with_user_changes_that_user_only(model, name):
     np.testing.assert_allclose(changed.score([4])[0], level.score_state(states[level.name])[0], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["meso", "semantic", "time"])
+@pytest.mark.parametrize("name", ["meso", "semantic", "time", "social"])
 def test_fold_in_of_own_history_reproduces_the_fitted_row(model, name):
     """Folding a user's own history in gives back what the fit gave them (exact for these levels)."""
     for u in (0, 11, 30):

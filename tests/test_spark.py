@@ -47,7 +47,9 @@ def _spark_engine(spark):
 
 # ------------------------------------------------------------------ the conformance suite, on Spark's levels
 def _conformance():
-    spec = importlib.util.spec_from_file_location("spark_conformance", ROOT / "tests" / "levels" / "test_conformance.py")
+    spec = importlib.util.spec_from_file_location(
+        "spark_conformance", ROOT / "tests" / "levels" / "test_conformance.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -22,12 +22,15 @@ import numpy as np  # noqa: E402
 
 from mgviz.config import (
     DEFAULT_WEIGHTS,
+    ENGINES,
     SETTINGS,
     STRATEGIES,
     BuildConfig,
     ConfigError,
+    EngineConfig,
     format_setting,
     parse_setting,
+    parse_spark_conf,
 )
 from mgviz.errors import InputError
 from mgviz.fusion import parse_weights
@@ -86,6 +89,48 @@ def _default(name: str):
     return BuildConfig().to_dict()[name]
 
 
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine", "where the build runs (docs/spark.md)")
+    g.add_argument("--engine", default="local", choices=list(ENGINES),
+                   help="local (default: this process, no Java) or spark (pip install 'mgviz[spark]')")  # fmt: skip
+    g.add_argument("--master", default=None,
+                   help="Spark master with --engine spark: local[*] (default), local[N], spark://host:port, yarn, "
+                   "k8s://https://host:port")  # fmt: skip
+    g.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Spark setting with --engine spark, e.g. spark.executor.memory=4g (repeatable)")  # fmt: skip
+    g.add_argument("--spark-als-regularization", default=None, metavar="REG",
+                   help="Spark ALS's regParam (Spark scales it by each user's interactions; default 0.01)")  # fmt: skip
+    g.add_argument("--spark-kmeans-starts", default=None, metavar="N",
+                   help="seeded K-means starts on Spark, the lowest cost kept (default 3)")  # fmt: skip
+
+
+def _engine_config(args) -> EngineConfig:
+    """The engine the flags ask for, every value checked (``CliError`` naming the flag otherwise)."""
+
+    def number(flag: str, value, kind):
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            raise CliError(f"{flag} {value}: should be {'a whole number' if kind is int else 'a number'}") from None
+
+    spark_flags = {"--master": args.master, "--spark-conf": args.spark_conf or None,
+                   "--spark-als-regularization": args.spark_als_regularization,
+                   "--spark-kmeans-starts": args.spark_kmeans_starts}  # fmt: skip
+    if args.engine != "spark":
+        given = [flag for flag, value in spark_flags.items() if value is not None]
+        if given:
+            raise CliError(f"{given[0]}: a Spark option; add --engine spark")
+        return EngineConfig()
+    try:
+        return EngineConfig("spark", args.master, parse_spark_conf(args.spark_conf),
+                            number("--spark-als-regularization", args.spark_als_regularization, float),
+                            number("--spark-kmeans-starts", args.spark_kmeans_starts, int))  # fmt: skip
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mgviz", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -100,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also store a held-out evaluation (temporal 80/20) in the run, for the app's metrics panel",
     )
+    _add_engine_args(b)
 
     r = sub.add_parser("recommend", help="top-N lists from a run")
     r.add_argument("--run", required=True, help="run directory written by 'mgviz build'")
@@ -237,10 +283,28 @@ def _weights(spec):
 
 def cmd_build(args) -> int:
     from mgviz.encoder import Encoder
+    from mgviz.engines import EngineUnavailable, engine_for
     from mgviz.pipeline import build
     from mgviz.runs import save_run
 
+    engine_config = _engine_config(args)
     weights = _weights(args.weights) if args.weights else ("auto" if not _config_sets_weights(args) else None)
+    if engine_config.engine == "spark":
+        # weight tuning and the stored evaluation build the model again several times: local-engine only so far
+        if weights == "auto" and args.weights:
+            raise CliError("--weights auto: not yet with --engine spark (tuning builds on the local engine); "
+                           "give weights, e.g. --weights micro=0.4,time=0.3,macro=0.1,meso=0.1,semantic=0.1")  # fmt: skip
+        if args.evaluate:
+            raise CliError("--evaluate: not yet with --engine spark; evaluate with `mgviz evaluate` (local engine)")
+        if weights == "auto":
+            weights = None
+            if not args.quiet:
+                print("note: --engine spark: the run keeps the default fusion weights (auto tuning is local-only "
+                      "so far)", file=sys.stderr)  # fmt: skip
+    try:
+        engine = engine_for(engine_config)
+    except EngineUnavailable as exc:
+        raise CliError(str(exc)) from None
     dataset = _load(args)
     config = _config(args, weights)
     encoder = Encoder(config.model, cache_dir=args.cache_dir)
@@ -254,7 +318,10 @@ def cmd_build(args) -> int:
             print(f"warning: {args.interactions}: {info['fallback']}", file=sys.stderr)
         elif not args.quiet:
             print(f"auto weights: {info['summary']}", file=sys.stderr)
-    model = build(dataset, config, encoder, progress=progress)
+    try:
+        model = build(dataset, config, encoder, progress=progress, engine=engine)
+    except EngineUnavailable as exc:  # Java missing: found when the session starts
+        raise CliError(str(exc)) from None
     if weights == "auto":
         from mgviz.evaluation.report import tuning_record
 

@@ -9,6 +9,7 @@ take their fields from :data:`SETTINGS` – so nothing is dropped or guessed on 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 from mgviz.encoder import DEFAULT_MODEL
@@ -305,3 +306,93 @@ def format_setting(name: str, value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# ----------------------------------------------------------------------------------------- engines
+ENGINES = ("local", "spark")
+#: Spark masters mgviz passes on: local[*] / local[N] / local[N,F], a standalone cluster, YARN, Kubernetes.
+_MASTER = re.compile(
+    r"^(local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[\d+,\d+,\d+\]"
+    r"|spark://[^\s/,:]+(:\d+)?(,[^\s/,:]+(:\d+)?)*|yarn|k8s://\S+)$"
+)
+#: Spark settings mgviz sets itself (from the engine's own options), so ``--spark-conf`` may not.
+_OWN_SPARK_KEYS = {"spark.master": "--master"}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where a build runs: ``engine`` ``local`` (the default: numpy / implicit / scikit-learn in this
+    process, no Java) or ``spark`` (:mod:`mgviz.engines.spark`). Not part of the model's settings: the
+    same :class:`BuildConfig` builds the same kind of run on either engine; the run's manifest says which
+    engine built it (``engine``).
+
+    ``master`` (Spark only, default ``local[*]``), ``spark_conf`` (``spark.*`` key → value), and
+    ``als_regularization``: Spark's ALS regParam, which Spark multiplies by each user's / item's number of
+    interactions (ALS-WR) while implicit does not, so ``BuildConfig.regularization`` cannot be copied.
+    """
+
+    engine: str = "local"
+    master: str | None = None
+    spark_conf: dict = field(default_factory=dict)
+    als_regularization: float | None = None
+    kmeans_starts: int | None = None
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            _engine_fail("engine", self.engine, f"must be one of {', '.join(ENGINES)}")
+        spark_only = {"master": self.master, "spark_conf": self.spark_conf or None,
+                      "als_regularization": self.als_regularization, "kmeans_starts": self.kmeans_starts}  # fmt: skip
+        if self.engine != "spark":
+            given = [k for k, v in spark_only.items() if v is not None]
+            if given:
+                _engine_fail(given[0], spark_only[given[0]], "is a Spark setting: give it with engine spark")
+            return
+        if self.master is not None and (not isinstance(self.master, str) or not _MASTER.match(self.master)):
+            _engine_fail(
+                "master",
+                self.master,
+                "should be local[*], local[N], spark://host:port, yarn or k8s://https://host:port",
+            )
+        if not isinstance(self.spark_conf, dict):
+            _engine_fail("spark_conf", self.spark_conf, "must map spark.* keys to values")
+        for key, value in self.spark_conf.items():
+            _check_spark_key(key, value)
+        reg = self.als_regularization
+        if reg is not None and (
+            isinstance(reg, bool) or not isinstance(reg, int | float) or not math.isfinite(reg) or reg < 0
+        ):
+            _engine_fail("als_regularization", reg, "must be a number >= 0")
+        starts = self.kmeans_starts
+        if starts is not None and (isinstance(starts, bool) or not isinstance(starts, int) or not 1 <= starts <= 50):
+            _engine_fail("kmeans_starts", starts, "must be a whole number from 1 to 50")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _engine_fail(name: str, value, why: str):
+    raise ConfigError(f"engine setting {name}={value!r}: {why}")
+
+
+def _check_spark_key(key, value) -> None:
+    if not isinstance(key, str) or not re.fullmatch(r"spark\.[A-Za-z0-9_.\-]+", key):
+        raise ConfigError(
+            f"--spark-conf {key}={value}: the key should be a Spark setting such as spark.executor.memory"
+        )
+    if key in _OWN_SPARK_KEYS:
+        raise ConfigError(f"--spark-conf {key}={value}: give it as {_OWN_SPARK_KEYS[key]}")
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"--spark-conf {key}={value!r}: needs a value")
+
+
+def parse_spark_conf(pairs) -> dict:
+    """``["spark.executor.memory=4g", ...]`` (repeated ``--spark-conf k=v``) as a dict, every pair checked;
+    ``ConfigError`` names the pair that is not ``spark.key=value``."""
+    conf: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = str(pair).partition("=")
+        if not sep:
+            raise ConfigError(f"--spark-conf {pair}: should be key=value, e.g. spark.executor.memory=4g")
+        _check_spark_key(key.strip(), value.strip())
+        conf[key.strip()] = value.strip()
+    return conf

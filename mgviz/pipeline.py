@@ -86,6 +86,9 @@ class InterestModel:
     #: How well the segments come back when K-means is re-run (:func:`mgviz.stability.segment_stability`,
     #: plus ``per_k``: :func:`mgviz.stability.k_stability` as records); ``None`` for runs made before it.
     stability: dict | None = None
+    #: Which engine built the run, and where each step ran (:meth:`mgviz.engines.Engine.describe`);
+    #: ``None`` for runs made before engines were recorded (all local).
+    engine: dict | None = None
 
     # ------------------------------------------------------------- level state, by its usual name
     @property
@@ -304,7 +307,9 @@ def _encode_users(b: _Build):
         b.out["user_emb"] = np.zeros((n_users, dim), np.float32)
 
 
-def _categories(b: _Build):
+def _categories(b: _Build, category_mix=None):
+    """Item categories (derived ones when most items have none) and P(c | u); ``category_mix(b)``
+    computes the users × categories mix elsewhere (the Spark engine)."""
     ds, cfg = b.dataset, b.config
     has_cats = ds.items["categories"].map(len).gt(0).mean() >= 0.5
     cat_ds = ds
@@ -314,7 +319,7 @@ def _categories(b: _Build):
         cat_ds = Dataset(ds.interactions, ds.items.assign(categories=derived), ds.users, ds.demographic_cols)
     b.out["categories_derived"] = not has_cats
     b.out["item_cats"], b.out["categories"] = meso.item_category_matrix(cat_ds)
-    b.out["mix"] = meso.category_mix(b.weighted, b.item_cats)
+    b.out["mix"] = meso.category_mix(b.weighted, b.item_cats) if category_mix is None else category_mix(b)
 
 
 def _cold_start(b: _Build):
@@ -328,13 +333,14 @@ def _cold_start(b: _Build):
     b.out["meso"] = meso.MesoLevel.fit(b.mix, b.popularity, b.item_cats, b.weighted)
 
 
-def _micro(b: _Build):
+def _micro(b: _Build, fit_als_level=None):
     cfg = b.config
 
     def _als_cb(it, _elapsed, _loss):
         b.steps.stage("ALS", it + 1, cfg.iterations)
 
-    b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb, cache=b.__dict__["fit_cache"])
+    b.out["micro"] = micro.fit_micro(b.weighted, b.seen, cfg, _als_cb, cache=b.__dict__["fit_cache"],
+                                     fit_als_level=fit_als_level)  # fmt: skip
 
 
 def _time(b: _Build):
@@ -375,7 +381,9 @@ def _semantic(b: _Build):
     b.out["semantic"] = semantic.SemanticLevel.fit(b.profile, b.item_emb, cfg.semantic_model, b.seen, seed=cfg.seed)
 
 
-def _segments(b: _Build):
+def _segments(b: _Build, fit_segments=macro.fit_segments):
+    """User vectors, K-means segments (``fit_segments``: the local engine's scikit-learn K-means, or the
+    Spark engine's), the macro level and the segment profiles."""
     ds, cfg = b.dataset, b.config
     als = b.micro.part("als")
     demo = macro.demographic_block(ds.users, ds.demographic_cols)
@@ -385,7 +393,7 @@ def _segments(b: _Build):
     k = min(cfg.k, len(ds.users))
     if k < cfg.k:
         b.notes.append(f"K = {cfg.k} segments asked for, but the log has {len(ds.users)} users: K = {k}")
-    segments, centroids, _ = macro.fit_segments(vectors, k, cfg.seed, notes=b.notes)
+    segments, centroids, _ = fit_segments(vectors, k, cfg.seed, notes=b.notes)
     k = len(centroids)
     b.out.update(vectors=vectors, segments=segments, demographics=demo)
     b.out["macro"] = macro.MacroLevel.fit(vectors, centroids, b.weighted, cfg.block_weights)
@@ -433,13 +441,18 @@ def build(
     encoder: Encoder | None = None,
     progress: Progress | None = None,
     fit_cache: micro.FitCache | None = None,
+    engine=None,
 ) -> InterestModel:
     """Fit every level on ``dataset`` (its interactions are the training data).
 
     ``progress(stage, done, total)`` reports the steps of :data:`STEPS` and, within encoding
     and ALS, counts done. ``fit_cache``: ALS / EASE fits of this very data and settings made
-    before (level tuning), reused instead of fitted again.
+    before (level tuning), reused instead of fitted again. ``engine``: an :class:`mgviz.engines.Engine`
+    that runs some steps its own way (:class:`mgviz.engines.spark.SparkEngine`); default: all local.
     """
+    from mgviz.engines import Engine
+
+    engine = engine or Engine()
     config = config or BuildConfig()
     if not isinstance(config, BuildConfig):
         raise ConfigError(f"build settings must be a BuildConfig, not {type(config).__name__}")
@@ -462,8 +475,12 @@ def build(
         plan.append(("stability", _stability))
     if config.umap and n_users >= 5:
         plan.append(("UMAP", _map))
-    for name, step in plan:
-        steps.run(name, step, b)
+    overrides = engine.stages()
+    try:
+        for name, step in plan:
+            steps.run(name, overrides.get(name, step), b)
+    finally:
+        engine.finish(b)
     o = b.out
     levels = {lv: o[lv] for lv in LEVELS if lv in o}
     return InterestModel(
@@ -491,6 +508,7 @@ def build(
         timings=steps.timings,
         notes=list(b.notes),
         stability=o.get("stability"),
+        engine=engine.describe([name for name, _ in plan]),
     )
 
 

@@ -35,7 +35,7 @@ ARRAY_ROWS = {"segment_category": "segments", "item_embeddings": "items", "user_
 SPARSE = ("seen", "weighted")
 LIBRARIES = (
     "mgviz", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "umap-learn", "sentence-transformers",
-    "transformers", "torch", "implicit", "jieba", "streamlit", "plotly",
+    "transformers", "torch", "implicit", "jieba", "streamlit", "plotly", "pyspark",
 )  # fmt: skip
 
 
@@ -162,6 +162,8 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "levels": [lv for lv in LEVELS if lv in model.levels],
         "level_models": {name: level.describe() for name, level in model.levels.items()},
         "map": {"users": int(len(model.umap_xy)) if model.umap_xy is not None else 0, "of": len(ds.users)},
+        # which engine built the run and where each step ran (mgviz.engines); runs before it were all local
+        "engine": model.engine or {"name": "local"},
     }
     # the manifest is written last: its presence marks a complete run
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -337,6 +339,7 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         notes=[str(n) for n in manifest.get("notes", [])],
         tuning=manifest.get("tuning") if isinstance(manifest.get("tuning"), dict) else None,
         stability=_stability(run_dir, manifest.get("stability"), len(profiles)),
+        engine=manifest.get("engine") if isinstance(manifest.get("engine"), dict) else None,
         user_text_embeddings=user_text,
         **sparse,
         **arrays,

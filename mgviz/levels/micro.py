@@ -76,20 +76,45 @@ class ALSLevel(FactorLevel):
 
     def fold_in(self, evidence) -> dict:
         row = np.asarray(evidence.weighted.todense(), dtype=np.float64).ravel()
-        x = als_fold_in(row, self.item_side, self.params["alpha"], self.params["regularization"])
+        p = self.params
+        x = als_fold_in(row, self.item_side, p["alpha"], p["regularization"], p.get("confidence", "alpha"),
+                        p.get("regularization_scale", "constant"))  # fmt: skip
         evidence.derived["als"] = x
         return {"user_side": x}
 
 
-def als_fold_in(weighted_row: np.ndarray, item_factors: np.ndarray, alpha: float, reg: float) -> np.ndarray:
-    """x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ YᵀC_u p_u with C_u = α·w – implicit's own user equation
-    (``implicit.cpu.als.user_linear_equation``), solved exactly instead of by its 3 CG steps."""
+#: How an ALS level's factors were fitted, so fold-in solves the same user equation: implicit's (the local
+#: engine: C = α·w, a constant λ) or Spark's (C = 1 + α·w, λ times the user's number of interactions).
+ALS_CONFIDENCE = ("alpha", "one_plus_alpha")
+ALS_REGULARIZATION_SCALE = ("constant", "per_interaction")
+
+
+def als_fold_in(
+    weighted_row: np.ndarray,
+    item_factors: np.ndarray,
+    alpha: float,
+    reg: float,
+    confidence: str = "alpha",
+    regularization_scale: str = "constant",
+) -> np.ndarray:
+    """x_u = (YᵀY + Yᵀ(C_u − I)Y + λ_u I)⁻¹ YᵀC_u p_u against fixed item factors Y, solved exactly.
+
+    ``confidence="alpha"``, ``regularization_scale="constant"``: C_u = α·w and λ_u = λ – implicit's own
+    user equation (``implicit.cpu.als.user_linear_equation``, solved exactly instead of by its 3 CG
+    steps). ``"one_plus_alpha"``, ``"per_interaction"``: C_u = 1 + α·w and λ_u = λ·n_u – Spark ML's
+    implicit ALS (Hu, Koren & Volinsky's confidence; ALS-WR's weighted λ), whose last half-iteration
+    solves exactly this for every user, so folding a user's own history in gives back their factors.
+    """
+    if confidence not in ALS_CONFIDENCE or regularization_scale not in ALS_REGULARIZATION_SCALE:
+        raise ValueError(f"ALS fold-in: confidence={confidence!r} / regularization_scale={regularization_scale!r} "
+                         f"should be one of {ALS_CONFIDENCE} / {ALS_REGULARIZATION_SCALE}")  # fmt: skip
     y = item_factors.astype(np.float64)
     nz = np.flatnonzero(weighted_row)
     if len(nz) == 0:
         return np.zeros(y.shape[1], np.float32)
-    conf = alpha * weighted_row[nz]
-    a = y.T @ y + (y[nz].T * (conf - 1.0)) @ y[nz] + reg * np.eye(y.shape[1])
+    conf = alpha * weighted_row[nz] + (1.0 if confidence == "one_plus_alpha" else 0.0)
+    lam = reg * len(nz) if regularization_scale == "per_interaction" else reg
+    a = y.T @ y + (y[nz].T * (conf - 1.0)) @ y[nz] + lam * np.eye(y.shape[1])
     b = (y[nz].T * conf).sum(axis=1)
     return np.linalg.solve(a, b).astype(np.float32)
 
@@ -292,16 +317,21 @@ def micro_item_model(model: str, n_items: int, ease_max_items: int = EASE_MAX_IT
     return model
 
 
-def fit_micro(weighted, seen, config, callback=None, cache: FitCache | None = None) -> BlendLevel:
+def fit_micro(weighted, seen, config, callback=None, cache: FitCache | None = None, fit_als_level=None) -> BlendLevel:
     """The micro level for ``config`` (``micro_model``, ALS and EASE settings): ALS, an item-item
-    model, or the mean of both after per-user scaling. A fit found in ``cache`` is reused."""
+    model, or the mean of both after per-user scaling. A fit found in ``cache`` is reused.
+
+    ``fit_als_level(weighted, config)``: fits the ALS part elsewhere (the Spark engine) and returns an
+    :class:`ALSLevel`; the cache is then not used for it."""
     effective = micro_item_model(config.micro_model, weighted.shape[1], config.ease_max_items)
     n_items = weighted.shape[1]
     parts: list[Level] = []
     if "als" in effective or weighted.nnz == 0:
         setting = (config.factors, config.regularization, config.iterations, config.alpha, config.seed)
         factors = cache.get(FitCache.als_key(weighted, *setting)) if cache is not None and weighted.nnz else None
-        if factors is not None:
+        if fit_als_level is not None and weighted.nnz:
+            parts.append(fit_als_level(weighted, config))
+        elif factors is not None:
             parts.append(ALSLevel("als", n_items, {"alpha": config.alpha, "regularization": config.regularization,
                                                    "factors": config.factors},
                                   user_side=factors[0], item_side=factors[1]))  # fmt: skip

@@ -240,7 +240,7 @@ def cmd_build(args) -> int:
     encoder = Encoder(config.model, cache_dir=args.cache_dir)
     progress = _progress(args.quiet)
     # which encoder, and why, before the long steps (the run manifest records it too)
-    record, encoder_notes = choose_encoder(dataset, config, encoder)[2:]
+    record, encoder_notes = choose_encoder(dataset, config, encoder)[1:]
     if not args.quiet:
         print(f"text encoder: {record['model']} ({record['reason']})", file=sys.stderr)
     if weights == "auto":

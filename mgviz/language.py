@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 #: Language (or script) codes and their names in messages.
 NAMES = {
@@ -37,25 +38,21 @@ NAMES = {
     "thai": "Thai",
 }
 
-# (first, last code point, script); Han also covers Japanese kanji: kana decides between zh and ja.
-_RANGES = (
-    (0x0041, 0x005A, "latin"),
-    (0x0061, 0x007A, "latin"),
-    (0x00C0, 0x024F, "latin"),
-    (0x0370, 0x03FF, "greek"),
-    (0x0400, 0x052F, "cyrillic"),
-    (0x0590, 0x05FF, "hebrew"),
-    (0x0600, 0x06FF, "arabic"),
-    (0x0750, 0x077F, "arabic"),
-    (0x0900, 0x097F, "devanagari"),
-    (0x0E00, 0x0E7F, "thai"),
-    (0x1100, 0x11FF, "hangul"),
-    (0x3040, 0x30FF, "kana"),
-    (0x3400, 0x4DBF, "han"),
-    (0x4E00, 0x9FFF, "han"),
-    (0xAC00, 0xD7AF, "hangul"),
-    (0xF900, 0xFAFF, "han"),
-)
+# Character classes of the scripts (Han also covers Japanese kanji: kana decides between zh and ja).
+_SCRIPTS = {
+    "latin": "A-Za-z\u00c0-\u024f",
+    "greek": "\u0370-\u03ff",
+    "cyrillic": "\u0400-\u052f",
+    "hebrew": "\u0590-\u05ff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f",
+    "devanagari": "\u0900-\u097f",
+    "thai": "\u0e00-\u0e7f",
+    "hangul": "\u1100-\u11ff\uac00-\ud7af",
+    "kana": "\u3040-\u30ff",
+    "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff",
+}
+_PATTERNS = {script: re.compile(f"[{chars}]") for script, chars in _SCRIPTS.items()}
+_ASCII_LETTER = re.compile("[A-Za-z]")
 # One CJK character carries about as much as a short word: weigh it like three Latin letters.
 _WEIGHT = {"han": 3.0, "kana": 3.0, "hangul": 2.0}
 
@@ -79,36 +76,30 @@ _OTHER = (
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 #: Texts looked at by :func:`detect_dataset` per source (items, users, reviews) and characters per text.
-SAMPLE_TEXTS, TEXT_CHARS = 2000, 400
-
-
-def _script_of(ch: str) -> str | None:
-    code = ord(ch)
-    for low, high, script in _RANGES:
-        if low <= code <= high:
-            return script
-    return None
+SAMPLE_TEXTS, TEXT_CHARS = 1000, 300
 
 
 def language_of(text: str) -> str | None:
     """The language code of one text (see :data:`NAMES`), ``None`` when it has no letters."""
-    counts: Counter = Counter()
-    for ch in str(text)[:TEXT_CHARS]:
-        script = _script_of(ch)
-        if script is not None:
-            counts[script] += _WEIGHT.get(script, 1.0)
-    if not counts:
-        return None
-    script = counts.most_common(1)[0][0]
-    if script == "han":
-        return "ja" if counts["kana"] else "zh"
+    text = str(text)[:TEXT_CHARS]
+    if text.isascii():  # the common case, without a pass per script
+        if not _ASCII_LETTER.search(text):
+            return None
+        script = "latin"
+    else:
+        counts = {s: len(p.findall(text)) * _WEIGHT.get(s, 1.0) for s, p in _PATTERNS.items()}
+        script = max(counts, key=counts.get)
+        if not counts[script]:
+            return None
+        if script == "han":
+            return "ja" if counts["kana"] else "zh"
     if script == "kana":
         return "ja"
     if script == "hangul":
         return "ko"
     if script != "latin":
         return script
-    words = [w.lower() for w in _WORD.findall(str(text)[:TEXT_CHARS])]
+    words = [w.lower() for w in _WORD.findall(text)]
     english = sum(w in _EN for w in words)
     other = sum(w in _OTHER for w in words)
     return "latin" if other > english else "en"
@@ -146,13 +137,13 @@ def detect(texts: Iterable[str]) -> LanguageReport:
     return LanguageReport({k: round(v / total, 3) for k, v in order}, total)
 
 
-def _spread(values, n: int) -> list[str]:
+def _spread(values: pd.Series, n: int) -> list[str]:
     """At most ``n`` non-empty strings of ``values``, evenly spread over it (no randomness)."""
-    values = [v for v in (str(x) if x is not None else "" for x in values) if v.strip()]
-    if len(values) <= n:
-        return values
-    picks = np.linspace(0, len(values) - 1, n).round().astype(int)
-    return [values[i] for i in picks]
+    values = values.fillna("").astype(str)
+    values = values[values.str.strip().str.len() > 0]
+    if len(values) > n:
+        values = values.iloc[np.unique(np.linspace(0, len(values) - 1, n).round().astype(int))]
+    return values.tolist()
 
 
 def dataset_texts(dataset, n: int = SAMPLE_TEXTS) -> list[str]:
@@ -161,12 +152,10 @@ def dataset_texts(dataset, n: int = SAMPLE_TEXTS) -> list[str]:
     docs = (items["title"].fillna("").astype(str) + ". " + items["text"].fillna("").astype(str)).str.strip(". ")
     texts = _spread(docs, n)
     if "text" in dataset.users:
-        texts += _spread(dataset.users["text"].fillna(""), n)
+        texts += _spread(dataset.users["text"], n)
     inter = dataset.interactions
-    if "text" in inter:
-        # the first rows with text, then an even spread: never a pass over every review of a big log
-        reviews = inter["text"].iloc[: 50 * n].fillna("")
-        texts += _spread(reviews, n)
+    if "text" in inter:  # reviews from the log's first 50 n rows: never a pass over every review of a big log
+        texts += _spread(inter["text"].iloc[: 50 * n], n)
     return texts
 
 

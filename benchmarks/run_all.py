@@ -261,8 +261,8 @@ def write(results: dict) -> None:
     OUT.write_text(json.dumps(results, indent=1))
     doc = OUT.parent / "benchmarks.md"
     old = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    kept = ""  # sections other scripts measure (scale, bench_mmr, stability, drift) stay as they were
-    for name in ("scale", "mmr", "stability", "drift"):
+    kept = ""  # sections other scripts measure (scale, bench_mmr, stability, drift, encoders) stay as they were
+    for name in ("scale", "mmr", "stability", "drift", "encoders"):
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         if start in old and end in old:
             head = old[: old.index(start)].rsplit("\n## ", 1)[-1].split("\n", 1)[0]

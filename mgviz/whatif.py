@@ -116,7 +116,7 @@ class WhatIfContext:
     """What answering what-if users needs besides the model, computed once per model and on first use:
     the run's text encoder, the cold-start predictor, the demographic encoding and the keyword weights.
 
-    ``encoder`` defaults to the encoder the run was built with (``model.config.model``); its vectors must
+    ``encoder`` defaults to the encoder the run was built with (``model.encoder_model``); its vectors must
     have the width of the run's item embeddings.
     """
 
@@ -130,7 +130,7 @@ class WhatIfContext:
         if self._encoder is None:
             from mgviz.encoder import Encoder
 
-            self._encoder = Encoder(self.model.config.model)
+            self._encoder = Encoder(self.model.encoder_model)
         return self._encoder
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -139,7 +139,7 @@ class WhatIfContext:
         if vectors.shape[1] != width:
             raise WhatIfError(
                 f"text encoder {getattr(self.encoder, 'model', '?')!r} gives {vectors.shape[1]}-dimensional vectors, "
-                f"the run's items have {width} (the run was built with {self.model.config.model!r})",
+                f"the run's items have {width} (the run was built with {self.model.encoder_model!r})",
                 field="text",
             )
         return vectors

@@ -6,6 +6,7 @@ import streamlit as st
 
 from mgviz import explore, plots
 from mgviz.config import SETTINGS, BuildConfig, ConfigError, format_setting, parse_setting
+from mgviz.encoder import canonical_model
 from mgviz.errors import InputError
 from mgviz.io import detect_roles
 from mgviz.limits import MAX_UPLOAD_BYTES
@@ -276,11 +277,26 @@ def setting_widget(name: str, spec, value, n_users: int):
         return st.selectbox(label, spec.choices, index=list(spec.choices).index(value), help=spec.help, key=key)
     if spec.kind == "list" and spec.choices:
         return st.multiselect(label, list(spec.choices), default=list(value), help=spec.help, key=key)
-    help_text = spec.help
     if name == "model":
-        help_text += f" Allowed on this server: {encoders.allow_list().describe()}."
-    text = st.text_input(label, format_setting(name, value), help=help_text, key=key)
+        return encoder_field(spec, value)
+    text = st.text_input(label, format_setting(name, value), help=spec.help, key=key)
     return FormText(text)
+
+
+def encoder_field(spec, value: str):
+    """The text encoder: one of the listed ones (bundled, or allowed by the operator), or another name or path."""
+    options = encoders.choices()
+    listed = value if value in options else canonical_model(value)
+    choice = st.selectbox("Text encoder", options, index=options.index(listed) if listed in options else 0,
+                          format_func=encoders.label, help=spec.help, key="build.encoder")  # fmt: skip
+    typed = st.text_input(
+        "…or another encoder (name or path)",
+        "" if listed in options else value,
+        help="When filled, used instead of the choice above: a sentence-transformers name or folder. "
+        f"Allowed on this server: {encoders.allow_list().describe()}.",
+        key="build.model",
+    )
+    return FormText(typed) if typed.strip() else choice
 
 
 class FormText(str):

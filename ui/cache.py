@@ -209,7 +209,7 @@ def whatif_context(key: ModelKey, _model) -> whatif.WhatIfContext:
     """What the What-if page needs besides the model – the run's encoder, the cold-start predictor (fitted
     on first use), the keyword weights – once per model."""
     del key
-    return whatif.WhatIfContext(_model, encoder_for(_model.config.model))
+    return whatif.WhatIfContext(_model, encoder_for(_model.encoder_model))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Fitting the cold-start predictor…")

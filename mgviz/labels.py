@@ -7,8 +7,9 @@ A segment's label names what sets it apart from the population, not what is mere
 * keywords by **class-based TF-IDF** (as in BERTopic) times ``log(lift)``, where a word's lift is
   its share of the segment's words over its share of all words (stop words of each language are
   left out when the text is tokenised, :mod:`mgviz.text`);
-* then one pass over all segments so that no two labels are equal and no label word is used by more
-  than :data:`MAX_SHARED` labels – the segment where a word is most distinctive keeps it.
+* then one pass over all segments so that no two labels are equal, no label word is used by more
+  than :data:`MAX_SHARED` labels and no two labels have more than :data:`MAX_PAIR_SHARED` word in
+  common – the segment where a word is most distinctive keeps it.
 
 Every word of a label keeps its lift (:class:`LabelTerm`), so a card can show why it is there.
 """
@@ -27,6 +28,8 @@ from mgviz.text import class_tfidf
 MIN_LIFT = 1.1
 #: A label word (of a category or a keyword) appears in at most this many labels.
 MAX_SHARED = 2
+#: Words two labels may have in common.
+MAX_PAIR_SHARED = 1
 #: Categories and keywords in a label.
 LABEL_CATEGORIES, LABEL_KEYWORDS = 2, 2
 _WORD = re.compile(r"[\w'-]+")
@@ -104,8 +107,8 @@ def choose_labels(
 
     Slots are filled in rounds (first category of every segment, then the second, then the
     keywords); in a round, the segment whose best remaining candidate scores highest picks first.
-    A candidate is skipped when one of its words is already in ``max_shared`` labels, or in this
-    label. Keywords only count with lift > :data:`MIN_LIFT`. Labels that still come out equal get more
+    A candidate is skipped when one of its words is already in ``max_shared`` labels or in this
+    label, or would make this label share a second word with another. Keywords only count with lift > :data:`MIN_LIFT`. Labels that still come out equal get more
     keywords, or at last a number.
     """
     k = len(category_candidates)
@@ -117,7 +120,11 @@ def choose_labels(
 
     def free(s: int, term: LabelTerm) -> bool:
         words = label_words(term.term)
-        return bool(words) and not words & own_words(s) and all(used.get(w, 0) < max_shared for w in words)
+        if not words or words & own_words(s) or any(used.get(w, 0) >= max_shared for w in words):
+            return False
+        # two labels share one word at most ("Action & Sci-Fi · star, trek" twice in another order is one label)
+        mine = own_words(s)
+        return all(not (words & own_words(t)) or len(mine & own_words(t)) < MAX_PAIR_SHARED for t in range(k) if t != s)
 
     def take(s: int, term: LabelTerm) -> None:
         chosen[s].append(term)

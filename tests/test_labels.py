@@ -81,6 +81,24 @@ def test_a_word_many_segments_share_is_in_two_labels_at_most():
     assert uses["action"] == 2  # the shared category is named twice, not four times
 
 
+def test_two_labels_share_one_word_at_most():
+    """Two segments with the same distinctive categories and words get labels that differ in all but one."""
+
+    def term(name, kind, score):
+        return labels.LabelTerm(name, kind, 2.0, 0.2, score)
+
+    cats = [[term("Sci-Fi", "category", 0.5), term("Action", "category", 0.4), term("Adventure", "category", 0.1)]] * 2
+    words = [
+        [term("star", "keyword", 0.5), term("trek", "keyword", 0.4), term(f"own{s}", "keyword", 0.1)] for s in (0, 1)
+    ]
+    (first, a), (second, b) = labels.choose_labels(cats, words)
+    shared = set().union(*(labels.label_words(t.term) for t in a)) & set().union(
+        *(labels.label_words(t.term) for t in b)
+    )
+    assert len(shared) == 1, (first, second)
+    assert first.startswith("Sci-Fi & Action · star")  # on equal scores the lower segment picks first
+
+
 def test_equal_labels_get_more_words_or_a_number():
     cat = labels.LabelTerm("Drama", "category", 1.3, 0.4, 0.1)
     chosen = labels.choose_labels([[cat], [cat], []], [[], [], []], max_shared=3)

@@ -13,7 +13,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from mgviz import plots
+from mgviz import labels, plots
 from mgviz.hierarchy import interest_hierarchy
 
 _CSS = """
@@ -104,10 +104,12 @@ def _segment_card(model, profile, population: np.ndarray, chart: _Charts) -> str
     )
     items = _table(["item", "title", "members"], [list(t) for t in profile.top_items])
     demo = _table(["column", "segment"], _demographics_rows(profile.demographics))
+    lift = (f'<p class="meta">Label words and their lift over all users: {_e(labels.label_terms_text(profile.label_terms))}</p>'
+            if profile.label_terms else "")  # fmt: skip
     return f"""
 <section class="card" id="segment-{s}">
   <h3><span class="chip" style="background:{plots.segment_color(s)}"></span>Segment {s}: {_e(profile.label)}</h3>
-  <p class="meta">{profile.size:,} users · {profile.share:.1%} of all users</p>
+  <p class="meta">{profile.size:,} users · {profile.share:.1%} of all users</p>{lift}
   <div class="cols">
     <div>{chart(fig)}</div>
     <div>

@@ -8,27 +8,37 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _SPLIT = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 
-# Frequent function words of Chinese that jieba keeps as tokens; not interests.
-CJK_STOP_WORDS = frozenset(
-    "的 了 和 是 在 我 也 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 她们 它们 这个 那个 这些 那些 自己 什么 "
-    "非常 特别 真的 还是 但是 因为 所以 如果 已经 可以 一些 一下 一直 这部 这本 这样 那样 很多 还有 觉得 喜欢 "
-    "时候 看到 感觉 比较 有点 推荐 不错 东西 大家 每次 一次 一样 最后 之后 然后 其中 以及 这里 那里 之间".split()
-)
-EXTRA_STOP_WORDS = frozenset(
-    "really just like love loved great good best lot bit one two also would could get got make made much many "
-    "well even still way thing things every ever new old really truly quite very pretty can will first time "
-    "book item product film movie read watch watched bought buy recommend recommended".split()
-)
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS | CJK_STOP_WORDS
+#: Languages with a stop-word list in ``mgviz/stopwords/<code>.txt`` (one word a line, ``#`` comments).
+STOP_WORD_LANGUAGES = ("en", "zh")
+
+
+def load_stop_words(language: str) -> frozenset[str]:
+    """The stop words of ``language`` (a code of :data:`STOP_WORD_LANGUAGES`), from the repository's list.
+
+    Examples
+    --------
+    >>> "the" in load_stop_words("en"), "的" in load_stop_words("zh")
+    (True, True)
+    """
+    if language not in STOP_WORD_LANGUAGES:
+        raise ValueError(f"language={language!r} should be one of {STOP_WORD_LANGUAGES}")
+    text = resources.files("mgviz").joinpath("stopwords", f"{language}.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+#: Function words and words every title or review uses, per language; not interests.
+STOP_WORDS_BY_LANGUAGE = {language: load_stop_words(language) for language in STOP_WORD_LANGUAGES}
+STOP_WORDS = frozenset().union(*STOP_WORDS_BY_LANGUAGE.values())
 
 
 @lru_cache(maxsize=1)
@@ -59,11 +69,11 @@ def tokenize(text: str) -> list[str]:
         if _CJK.fullmatch(part):
             for word in _jieba().lcut(part):
                 word = word.strip()
-                if len(word) >= 2 and word not in STOP_WORDS:
+                if len(word) >= 2 and word not in STOP_WORDS_BY_LANGUAGE["zh"]:
                     tokens.append(word)
         else:
             for word in _LATIN_WORD.findall(part.lower()):
-                if len(word) >= 3 and word not in STOP_WORDS:
+                if len(word) >= 3 and word not in STOP_WORDS_BY_LANGUAGE["en"]:
                     tokens.append(word)
     return tokens
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mgviz import explore, plots
+from mgviz import explore, labels, plots
 from mgviz.stability import FUZZY, STABLE, stability_word
 from ui import cache, nav, state, widgets
 
@@ -21,6 +21,12 @@ STABILITY_HELP = (
     "segments. ARI: adjusted Rand index (1 = the same segments, 0 = chance). A segment's Jaccard: its overlap with "
     f"its best match in each re-run, averaged – stable ≥ {STABLE}, fuzzy {FUZZY}–{STABLE}, dissolves < {FUZZY} "
     "(Hennig's reading of bootstrap Jaccard)."
+)
+
+LIFT_HELP = (
+    "Each word of the label with its lift: its share in this segment over its share among all users (categories: "
+    "of interest; keywords: of the words in what they read and wrote). A label names only what a segment "
+    f"over-represents (lift > {labels.MIN_LIFT}), and no word is in more than {labels.MAX_SHARED} labels."
 )
 
 
@@ -194,6 +200,8 @@ def segment_card(p, jaccard: float | None = None, homophily=None) -> None:
     st.markdown(f"**Stability:** {stability_word(jaccard)} ({value})", help=STABILITY_HELP)
     if homophily is not None:
         st.markdown(homophily_text(homophily), help=HOMOPHILY_HELP)
+    if p.label_terms:
+        st.markdown(f"**Why this label:** {labels.label_terms_text(p.label_terms)}", help=LIFT_HELP)
     cats = " · ".join(f"{c} {w:.0%}" for c, w in p.top_categories[:4])
     st.markdown(f"**Categories:** {cats or '—'}")
     st.markdown(f"**Keywords:** {widgets.chips([k for k, _ in p.keywords[:8]])}")

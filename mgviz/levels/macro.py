@@ -9,7 +9,8 @@ finds the segments; each is labelled from its members' categories and words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,10 @@ import sklearn
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from mgviz import labels
 from mgviz.config import DEFAULT_BLOCK_WEIGHTS
 from mgviz.levels.base import FactorLevel, UserEvidence
 from mgviz.levels.common import l2_normalise
-from mgviz.text import class_tfidf, top_terms
 
 #: Above this many users K-means takes 3 starts instead of 10, and the K chart a sample.
 LARGE_USERS = 50_000
@@ -201,6 +202,15 @@ class SegmentProfile:
     keywords: list[tuple[str, float]]
     top_items: list[tuple[str, str, int]]
     demographics: dict
+    #: The label's categories and keywords with their lift (:class:`mgviz.labels.LabelTerm`).
+    label_terms: list[labels.LabelTerm] = field(default_factory=list)
+    #: A name and description written by a language model (:mod:`mgviz.naming`), when asked for.
+    name: SegmentName | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The model-written name when there is one, otherwise the keyword label."""
+        return self.name.name if self.name is not None and self.name.ok else self.label
 
     def to_dict(self) -> dict:
         return {
@@ -212,6 +222,7 @@ class SegmentProfile:
             "keywords": [[k, w] for k, w in self.keywords],
             "top_items": [list(t) for t in self.top_items],
             "demographics": self.demographics,
+            "label_terms": [t.to_dict() for t in self.label_terms],
         }
 
     @classmethod
@@ -225,7 +236,32 @@ class SegmentProfile:
             keywords=[(k, float(w)) for k, w in d["keywords"]],
             top_items=[(str(a), str(b), int(c)) for a, b, c in d["top_items"]],
             demographics=d["demographics"],
+            label_terms=[labels.LabelTerm.from_dict(t) for t in d.get("label_terms", [])],  # older runs: none
         )
+
+
+@dataclass
+class SegmentName:
+    """A segment's name and description written by a language model, or why the keyword label stays.
+
+    ``ok`` is False when the model's answer was refused (``reason`` says why); ``model`` names the
+    backend and model that wrote it ("local SmolLM2-135M-Instruct", "openai gpt-4o-mini @ http://…").
+    """
+
+    name: str
+    description: str
+    model: str
+    ok: bool = True
+    reason: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SegmentName:
+        return cls(str(d["name"]), str(d["description"]), str(d["model"]), bool(d.get("ok", True)),
+                   str(d.get("reason", "")), float(d.get("seconds", 0.0)))  # fmt: skip
 
 
 def _demographics_summary(users: pd.DataFrame, cols: list[str]) -> dict:
@@ -260,36 +296,32 @@ def profile_segments(
     onehot = sp.csr_matrix(
         (np.ones(len(segments), np.float32), (segments, np.arange(len(segments)))), shape=(k, len(segments))
     )
-    seg_terms = class_tfidf(onehot @ term_counts) if term_counts.shape[1] else np.zeros((k, 0))
+    kw_score, kw_lift, kw_share = labels.keyword_scores(onehot @ term_counts) if term_counts.shape[1] else (None,) * 3
     seg_items = np.asarray((onehot @ (weighted > 0).astype(np.float32)).todense())
     item_pop = seg_items.sum(axis=0)
-    profiles = []
+    profiles, category_candidates, keyword_candidates = [], [], []
     n = len(segments)
     for s in range(k):
         members = segments == s
         size = int(members.sum())
         seg_mix = mix[members].mean(axis=0) if size else population
-        # rank categories by share × lift so a label names what is distinctive *and* big
+        # the card's categories: big *and* over-represented (share × sqrt(lift)); the label's: lift (labels.py)
         lift = seg_mix / np.maximum(population, 1e-9)
         order = np.argsort(-(seg_mix * np.sqrt(lift)), kind="stable")[:n_top]
         top_cats = [(categories[j], round(float(seg_mix[j]), 4)) for j in order]
-        words = [(w, round(v, 4)) for w, v in top_terms(seg_terms[s], vocabulary, 8)] if seg_terms.shape[1] else []
+        category_candidates.append(labels.category_terms(seg_mix, population, categories))
+        terms = [] if kw_score is None else labels.keyword_terms(kw_score[s], kw_lift[s], kw_share[s], vocabulary, 30)
+        keyword_candidates.append(terms)
+        words = [(t.term, t.score) for t in terms[:8]]
         # top items by count within segment, discounted by global popularity (lift), min support 3
         counts = seg_items[s]
         score = counts * np.log1p(counts / np.maximum(item_pop, 1) * k)
         top_idx = [i for i in np.argsort(-score, kind="stable")[: n_top * 2] if counts[i] >= 1][:n_top]
         top_items = [(str(items["item_id"].iat[i]), str(items["title"].iat[i]), int(counts[i])) for i in top_idx]
-        # the label names only categories the segment over-represents (lift > 1.1)
-        distinctive = [categories[j] for j in order if lift[j] > 1.1][:2]
-        if not distinctive and len(order):
-            distinctive = [categories[order[0]]]
-        cat_part = " & ".join(distinctive) if distinctive else f"segment {s}"
-        word_part = ", ".join(w for w, _ in words[:2])
-        label = f"{cat_part} · {word_part}" if word_part else cat_part
         profiles.append(
             SegmentProfile(
                 segment=s,
-                label=label,
+                label="",
                 size=size,
                 share=round(size / max(n, 1), 4),
                 top_categories=top_cats,
@@ -298,15 +330,7 @@ def profile_segments(
                 demographics=_demographics_summary(users.loc[members], demographic_cols),
             )
         )
-    _dedupe_labels(profiles)
+    for profile, (label, terms) in zip(profiles, labels.choose_labels(category_candidates, keyword_candidates),
+                                       strict=True):  # fmt: skip
+        profile.label, profile.label_terms = label, terms
     return profiles
-
-
-def _dedupe_labels(profiles: list[SegmentProfile]) -> None:
-    seen: dict[str, int] = {}
-    for p in profiles:
-        if p.label in seen:
-            seen[p.label] += 1
-            p.label = f"{p.label} ({seen[p.label]})"
-        else:
-            seen[p.label] = 1

@@ -816,7 +816,7 @@ def test_metrics_pin_and_auto_tune():
     weights = at.session_state["mgviz.weights"]
     assert sum(weights.values()) == pytest.approx(1.0, abs=0.06)
     tuned = at.session_state["mgviz.eval_job"][1].auto_weights()  # chosen on the validation split
-    expected = {lv: round(round(tuned.get(lv, 0.0) / 0.05) * 0.05, 2) for lv in LEVELS}  # on the slider grid
+    expected = {lv: round(round(tuned.get(lv, 0.0) / 0.05) * 0.05, 2) for lv in RUN_LEVELS}  # on the slider grid
     assert expected != {**pinned, "micro": 0.0}, "the tuned weights equal the ones before: the click is untested"
     assert weights == pytest.approx(expected)
     assert {lv: at.slider(key=f"w.weight.{lv}").value for lv in RUN_LEVELS} == pytest.approx(

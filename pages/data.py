@@ -15,7 +15,8 @@ from ui import cache, encoders, nav, state, widgets
 from ui.buildjob import BuildJob
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "inter", "item", "user"]
-ROLES = ("interactions", "items", "users")
+ROLES = ("interactions", "items", "users", "friends")
+FRIENDS_TYPES = ["csv", "tsv", "txt", "parquet", "pq"]
 AUTO = "(detect)"
 #: (load_dataset keyword, role key in detect_roles, table it comes from, label)
 MAPPING = (
@@ -81,14 +82,25 @@ def source_label(source: str) -> str:
 def upload_section() -> None:
     st.markdown(
         "Upload an **interaction log** (required) and optionally an **item table** and a **user table**: "
-        "CSV, TSV, Parquet or RecBole atomic files (`.inter`, `.item`, `.user`)."
+        "CSV, TSV, Parquet or RecBole atomic files (`.inter`, `.item`, `.user`); optionally a **friends / follow "
+        "edges** file (`user_id, friend_id[, weight]`) for the social level, as `mgviz build --friends FILE`."
     )
-    cols = st.columns(3)
+    cols = st.columns(len(ROLES))
     uploads = {}
-    for col, role in zip(cols, ROLES, strict=True):
+    for col, role in zip(cols, ROLES[:3], strict=False):
         with col:
             label = f"{role.capitalize()}{' (required)' if role == 'interactions' else ' (optional)'}"
             uploads[role] = st.file_uploader(label, type=UPLOAD_TYPES, key=f"upload.{role}")
+    with cols[3]:
+        uploads["friends"] = st.file_uploader(
+            "Friends / follow edges (optional)", type=FRIENDS_TYPES, key="upload.friends",
+            help="user_id, friend_id[, weight]: edges between the log's users; adds the social level to the build.",
+        )  # fmt: skip
+        directed = st.checkbox(
+            "directed (follows)", key="upload.friends.directed", disabled=uploads["friends"] is None,
+            help="user_id follows friend_id (as --friends-directed); unticked: friendships both ways.",
+        )  # fmt: skip
+    directed = bool(directed and uploads["friends"] is not None)
     files = {role: (f.name, f.getvalue()) for role, f in uploads.items() if f is not None}
     ids = {role: f.file_id for role, f in uploads.items() if f is not None}
     if "interactions" not in files:
@@ -101,10 +113,10 @@ def upload_section() -> None:
         show_last_error()
         return
     mapping = mapping_section(tables)
-    token = explore.digest(ids, {role: name for role, (name, _) in files.items()}, mapping)
+    token = explore.digest(ids, {role: name for role, (name, _) in files.items()}, mapping, directed)
     error = st.session_state.get(state.DATA_ERROR)
     if token != st.session_state.get(state.DATA_TOKEN) and not (error and error.get("token") == token):
-        load_files(files, mapping, token)
+        load_files(files, mapping, token, directed)
     show_last_error()
 
 
@@ -112,6 +124,8 @@ def read_tables(files: dict, ids: dict) -> dict | None:
     """Read each upload once (for the column mapping); None after recording an error."""
     tables = {}
     for role, (name, data) in files.items():
+        if role == "friends":  # no column mapping: read and checked by the loader (mgviz.io.friends)
+            continue
         try:
             tables[role] = cache.read_upload(ids[role], name, data)
         except InputError as exc:
@@ -138,11 +152,11 @@ def mapping_section(tables: dict) -> dict:
     return mapping
 
 
-def load_files(files: dict, mapping: dict, token: str) -> None:
+def load_files(files: dict, mapping: dict, token: str, directed: bool = False) -> None:
     # the smaller of Streamlit's own cap and the library's (both come from .streamlit/config.toml)
     max_bytes = min(int(st.get_option("server.maxUploadSize")) * 1024 * 1024, MAX_UPLOAD_BYTES)
     try:
-        dataset, report = cache.load_upload(token, files, mapping, max_bytes)
+        dataset, report = cache.load_upload(token, files, mapping, max_bytes, directed)
     except InputError as exc:
         record_error(token, str(exc), exc.report.to_frame())
         return
@@ -195,6 +209,7 @@ def validation_section() -> None:
             st.dataframe(report.to_frame(), hide_index=True, width="stretch")
     else:
         st.success(f"Validation of the loaded data ({names}): no problems found.", icon=":material/check_circle:")
+    widgets.show_friends_status(st.session_state[state.DATA], report)
 
 
 def summary_section(dataset, data_key, what: str) -> None:

@@ -165,7 +165,7 @@ def test_data_page_summarises_the_open_run():
 def test_upload_maps_columns_validates_and_summarises():
     files = tiny_files()
     at = to_upload_mode(open_page("data"))
-    assert len(at.file_uploader) == 3
+    assert len(at.file_uploader) == 4  # interactions, items, users, friends
     at = upload(at, "interactions", "log.csv", files["interactions"])
     at = upload(at, "items", "items.csv", files["items"])
     assert not at.exception

@@ -5,19 +5,32 @@ slider, contribution and reason. A run without a friends file shows none of it."
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers_app import HashEncoder, tiny_run_dir, tiny_social_model, tiny_social_run_dir  # noqa: E402
+from helpers_app import (  # noqa: E402
+    HashEncoder,
+    csv_bytes,
+    tiny_files,
+    tiny_friends,
+    tiny_run_dir,
+    tiny_social_model,
+    tiny_social_run_dir,
+)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mgviz import explore  # noqa: E402
+from mgviz.io import load_dataset  # noqa: E402
+from mgviz.io.friends import load_friends  # noqa: E402
+from mgviz.runs import read_manifest, save_run  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +134,101 @@ def test_homophily_known_answer():
     np.testing.assert_allclose(table["share"], [2 / 3, 2 / 3])
     np.testing.assert_allclose(table["expected"], [0.5, 0.5])
     np.testing.assert_allclose(table["lift"], [4 / 3, 4 / 3])
+
+
+# ----------------------------------------------------------------------------------------------- Data page upload
+def upload(at: AppTest, role: str, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key=f"upload.{role}").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def data_page_with_log(monkeypatch) -> AppTest:
+    """The Data page in upload mode with the tiny log and items loaded; the open run has no social level."""
+    monkeypatch.setenv("MGVIZ_RUN", str(tiny_run_dir()))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert "social" not in at.session_state["mgviz.model"].levels
+    at.segmented_control(key="w.data.source").set_value("Upload files").run()
+    files = tiny_files()
+    at = upload(at, "interactions", "log.csv", files["interactions"])
+    at = upload(at, "items", "items.csv", files["items"])
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest, kind: str) -> str:
+    """The shown text of every element of ``kind`` (Markdown escapes removed)."""
+    return "\n".join(unescape(e.value) for e in getattr(at, kind))
+
+
+def unescape(text) -> str:
+    return re.sub(r"\\(.)", r"\1", str(text))
+
+
+def test_a_friends_upload_gives_the_built_model_a_social_level(monkeypatch, tmp_path):
+    at = data_page_with_log(monkeypatch)
+    edges = csv_bytes(tiny_friends())
+    at = upload(at, "friends", "friends.csv", edges)
+    assert not at.exception and not at.error, texts(at, "error")
+    data = at.session_state["mgviz.data"]
+    # the same dataset `mgviz build --friends friends.csv` loads
+    files = tiny_files()
+    cli, _ = load_dataset(("log.csv", files["interactions"]), ("items.csv", files["items"]))
+    cli, _ = load_friends(("friends.csv", edges), cli)
+    pd.testing.assert_frame_equal(data.friends, cli.friends)
+    assert data.sources["friends"] == "friends.csv" and not data.friends_directed
+    assert f"friends.csv: {len(cli.friends):,} friendships" in texts(at, "info")
+    at.number_input(key="build.k").set_value(2)
+    at.number_input(key="build.iterations").set_value(3)
+    at.checkbox(key="build.umap").uncheck()
+    next(b for b in at.button if b.label == "Build model").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["mgviz.build_job"]
+    assert job.wait(300) and job.error is None, job.error
+    at.run()
+    model = at.session_state["mgviz.model"]
+    assert model is job.model and "social" in model.levels
+    assert model.dataset.sources["friends"] == "friends.csv"
+    manifest = read_manifest(save_run(model, tmp_path / "run"))  # saved, it records the edges as a CLI run does
+    assert manifest["dataset"]["friends"] == {"file": "friends.csv", "edges": len(cli.friends), "directed": False,
+                                              "sha256": None}  # fmt: skip
+    assert "social" in manifest["levels"]
+    at.switch_page("pages/recommendations.py").run()
+    assert not at.exception
+    assert [s for s in at.slider if s.key == "w.weight.social"]
+
+
+def test_the_directed_box_loads_the_edges_as_follows(monkeypatch):
+    at = upload(data_page_with_log(monkeypatch), "friends", "follows.csv", csv_bytes(tiny_friends()))
+    assert not at.session_state["mgviz.data"].friends_directed
+    at.checkbox(key="upload.friends.directed").check().run()
+    assert not at.exception
+    assert at.session_state["mgviz.data"].friends_directed
+    assert "follows.csv" in texts(at, "info") and "follows (directed)" in texts(at, "info")
+
+
+def test_a_one_column_friends_file_shows_an_error_and_the_app_stays_usable(monkeypatch):
+    at = data_page_with_log(monkeypatch)
+    good = at.session_state["mgviz.data"]
+    at = upload(at, "friends", "pals.csv", b"user_id\nu000\nu001\n")
+    assert not at.exception
+    error = texts(at, "error")
+    assert "pals.csv" in error and "column 'user_id'" in error and "one column" in error, error
+    report = at.dataframe[0].value
+    assert (report["file"] == "pals.csv").any() and (report["column"] == "user_id").any()
+    assert at.session_state["mgviz.data"] is good  # the log loaded before is kept
+    at.switch_page("pages/macro.py").run()
+    assert not at.exception and at.title[0].value.startswith("Macro")
+
+
+def test_self_loops_in_the_friends_file_are_dropped_with_a_warning(monkeypatch):
+    at = data_page_with_log(monkeypatch)
+    edges = tiny_friends()
+    loops = pd.DataFrame({"user_id": ["u001", "u002", "u004"], "friend_id": ["u001", "u002", "u004"], "weight": 1.0})
+    at = upload(at, "friends", "friends.csv", csv_bytes(pd.concat([edges, loops], ignore_index=True)))
+    assert not at.exception and not at.error, texts(at, "error")
+    warning = next(t for t in map(unescape, (w.value for w in at.warning)) if "self-loops" in t)
+    assert warning.startswith("friends.csv") and "(3 rows)" in warning
+    lines = [len(edges) + 2 + i for i in range(3)]  # header = line 1
+    assert "e.g. line " + ", ".join(map(str, lines)) in warning
+    assert len(at.session_state["mgviz.data"].friends) == len(edges)

@@ -22,6 +22,7 @@ from mgviz.encoder import Encoder
 from mgviz.evaluation.persist import has_evaluation, load_evaluation
 from mgviz.export import profiles_frame
 from mgviz.io import load_dataset, read_table
+from mgviz.io.friends import load_friends
 from mgviz.levels.meso import category_mix_over_time
 from mgviz.report_html import segment_report_html
 from mgviz.runs import load_run
@@ -130,14 +131,23 @@ def read_upload(file_id: str, name: str, _data: bytes) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the files…")
-def load_upload(upload_key: str, _files: dict, mapping: dict, max_bytes: int):
-    """``load_dataset`` on uploaded files (role -> (name, bytes)) with the chosen columns.
+def load_upload(upload_key: str, _files: dict, mapping: dict, max_bytes: int, friends_directed: bool = False):
+    """``load_dataset`` on uploaded files (role -> (name, bytes)) with the chosen columns, then – when a
+    ``"friends"`` file is given – ``load_friends`` into the same report, as ``mgviz build --friends FILE
+    [--friends-directed]`` does: the dataset carries the edges, so a build from it has the social level.
 
-    ``upload_key`` is a digest of the uploads' ids and names and of the mapping.
+    ``upload_key`` is a digest of the uploads' ids and names, of the mapping and of ``friends_directed``.
     """
     del upload_key
     kwargs = {key: value for key, value in mapping.items() if value}
-    return load_dataset(_files["interactions"], _files.get("items"), _files.get("users"), max_bytes=max_bytes, **kwargs)
+    dataset, report = load_dataset(
+        _files["interactions"], _files.get("items"), _files.get("users"), max_bytes=max_bytes, **kwargs
+    )
+    if _files.get("friends") is not None:
+        dataset, report = load_friends(
+            _files["friends"], dataset, directed=friends_directed, report=report, max_bytes=max_bytes
+        )
+    return dataset, report
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -206,6 +206,20 @@ def chips(words: list[str]) -> str:
     return " ".join(f"`{w.replace('`', '')}`" for w in words) if words else "—"
 
 
+def show_friends_status(dataset, report) -> None:
+    """The loaded friends file: a warning per problem found in it (what was dropped, with counts and example
+    lines), and how many edges the build gets for its social level. Nothing without a friends file."""
+    name = dataset.sources.get("friends") if dataset.friends is not None else None
+    if not name:
+        return
+    for problem in report.warnings:
+        if problem.file == name:
+            st.warning(md_escape(problem), icon=":material/warning:")
+    kind = "follows (directed)" if dataset.friends_directed else "friendships (both ways)"
+    st.info(f"Friends file {md_escape(name)}: {len(dataset.friends):,} {kind}; the build adds the social level.",
+            icon=":material/group:")  # fmt: skip
+
+
 def show_input_error(message: str, report: pd.DataFrame | None) -> None:
     """An error box with the one-line message and the full problem table."""
     st.error(f"**These files could not be used:** {message}", icon=":material/error:")

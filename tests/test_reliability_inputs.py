@@ -70,10 +70,12 @@ def within(seconds: float):
 @pytest.fixture(scope="module")
 def tiny_encoder(encoder):
     """The session's model without the disk cache: random fuzz texts must not pile up in ~/.cache/mgviz."""
-    from mgviz.encoder import Encoder
+    from mgviz.encoder import DEFAULT_MODEL, Encoder
 
-    enc = Encoder(encoder.model, cache_dir=False)
-    enc._st = encoder._load_model()  # share the loaded model (loaded before the unpickling guard is set)
+    session = encoder.for_model(DEFAULT_MODEL) if encoder.is_auto else encoder
+    session._load_model()  # loaded before the unpickling guard is set
+    enc = Encoder(session.model, cache_dir=False)
+    enc.backend = session.backend  # share the loaded model
     enc.encode(["warm up"])
     return enc
 

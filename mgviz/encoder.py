@@ -62,7 +62,10 @@ def default_cache_dir() -> Path:
 def canonical_model(model: str | None) -> str:
     """The model name an encoder is known by: empty means ``auto``; aliases become their model."""
     name = (model or "").strip() or AUTO
-    return ALIASES.get(name.lower(), PACKAGED_MODELS.get(name.lower(), AUTO if name.lower() == AUTO else name))
+    key = name.lower()  # the packaged names in any case; a sentence-transformers name or path as written
+    if key == AUTO or key in PACKAGED_MODELS:
+        return key
+    return ALIASES.get(key, name)
 
 
 def resolve_model(model: str | None) -> str:

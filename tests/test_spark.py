@@ -66,7 +66,8 @@ LEVEL_NAMES = _SUITE.LEVEL_NAMES
 
 @pytest.fixture(scope="module", params=["default", "knn"])
 def model(request, spark):
-    return build(tiny_dataset(), tiny_config(**_SUITE.VARIANTS[request.param]), HashEncoder(),
+    # with friends, as the suite's own models: the social level is fitted on the driver beside Spark's steps
+    return build(tiny_dataset(friends=True), tiny_config(**_SUITE.VARIANTS[request.param]), HashEncoder(),
                  engine=_spark_engine(spark))  # fmt: skip
 
 

@@ -475,9 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        from mgviz.encoder import EncoderUnavailable
         from mgviz.runs import RunError
 
-        if isinstance(exc, InputError | RunError | CliError | ValueError | FileNotFoundError | PermissionError):
+        bad_input = InputError | RunError | CliError | EncoderUnavailable | ValueError | FileNotFoundError | PermissionError
+        if isinstance(exc, bad_input):
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)

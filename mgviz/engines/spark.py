@@ -23,9 +23,12 @@ items × items matrix), the time level, the semantic level, the cold-start fores
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 
@@ -58,6 +61,10 @@ SESSION_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
 }
+#: ALS checkpoints its factors every this many iterations, so the lineage stays short: without it the
+#: 15th iteration's tasks deserialise a lineage deep enough to overflow the executors' thread stacks
+#: (``java.lang.StackOverflowError`` in ``ObjectInputStream``, seen on local[2] after a few builds).
+ALS_CHECKPOINT_INTERVAL = 5
 #: What each step the engine runs does on Spark and what is left to the driver (recorded in the manifest).
 SPARK_STEPS = {
     "weights": "rating × recency weights and per-(user, item) sums as DataFrame aggregations; the sparse "
@@ -298,14 +305,26 @@ class SparkEngine(Engine):
 
         als = ALS(rank=config.factors, maxIter=config.iterations, regParam=self.als_regularization,
                   alpha=config.alpha, implicitPrefs=True, nonnegative=False, seed=config.seed,
-                  userCol="u", itemCol="i", ratingCol="w")  # fmt: skip
-        with _quiet():
+                  checkpointInterval=ALS_CHECKPOINT_INTERVAL, userCol="u", itemCol="i", ratingCol="w")  # fmt: skip
+        with _quiet(), self._checkpoints():
             model = als.fit(self._pairs)
         n_users, n_items = weighted.shape
         params = {"alpha": config.alpha, "regularization": self.als_regularization, "factors": config.factors,
                   "confidence": "one_plus_alpha", "regularization_scale": "per_interaction", "fitted_by": "spark"}  # fmt: skip
         return ALSLevel("als", n_items, params, user_side=self._factors(model.userFactors, n_users, config.factors),
                         item_side=self._factors(model.itemFactors, n_items, config.factors))  # fmt: skip
+
+    @contextlib.contextmanager
+    def _checkpoints(self):
+        """A checkpoint folder for ALS (it checkpoints only when the context has one): the session's own
+        (``spark.checkpoint.dir`` or ``setCheckpointDir``) when set – on a cluster, a shared path –, else,
+        on a local master, a temporary folder kept for the session and removed when the process exits."""
+        sc = self.spark.sparkContext
+        if sc.getCheckpointDir() is None and str(sc.master).startswith("local"):
+            folder = tempfile.mkdtemp(prefix="mgviz-spark-checkpoints-")
+            atexit.register(shutil.rmtree, folder, True)
+            sc.setCheckpointDir(folder)
+        yield
 
     def _factors(self, frame, n: int, rank: int) -> np.ndarray:
         got = self._collect(frame)

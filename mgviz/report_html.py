@@ -23,6 +23,7 @@ h1 { font-size: 28px; margin-bottom: 4px; }
 h2 { font-size: 21px; margin-top: 36px; border-bottom: 1px solid #ddd; padding-bottom: 6px; }
 h3 { font-size: 17px; margin: 0 0 6px; }
 .meta { color: #57606a; font-size: 14px; }
+.llm { font-style: italic; margin: 4px 0; }
 .facts { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
 .fact { background: white; border: 1px solid #e1e4e8; border-radius: 8px; padding: 10px 16px; min-width: 120px; }
 .fact b { display: block; font-size: 22px; }
@@ -106,10 +107,16 @@ def _segment_card(model, profile, population: np.ndarray, chart: _Charts) -> str
     demo = _table(["column", "segment"], _demographics_rows(profile.demographics))
     lift = (f'<p class="meta">Label words and their lift over all users: {_e(labels.label_terms_text(profile.label_terms))}</p>'
             if profile.label_terms else "")  # fmt: skip
+    named = ""
+    if profile.name is not None and profile.name.ok:
+        named = (f'<p class="llm">{_e(profile.name.description)}</p><p class="meta">Name and description written '
+                 f"by a language model ({_e(profile.name.model)}); keyword label: {_e(profile.label)}</p>")  # fmt: skip
+    elif profile.name is not None:
+        named = f'<p class="meta">No model-written name: {_e(profile.name.reason)}</p>'
     return f"""
 <section class="card" id="segment-{s}">
-  <h3><span class="chip" style="background:{plots.segment_color(s)}"></span>Segment {s}: {_e(profile.label)}</h3>
-  <p class="meta">{profile.size:,} users · {profile.share:.1%} of all users</p>{lift}
+  <h3><span class="chip" style="background:{plots.segment_color(s)}"></span>Segment {s}: {_e(profile.display_name)}</h3>
+  {named}<p class="meta">{profile.size:,} users · {profile.share:.1%} of all users</p>{lift}
   <div class="cols">
     <div>{chart(fig)}</div>
     <div>

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mgviz import naming
 from mgviz.levels.base import Level, load_array
 from mgviz.levels.macro import SegmentProfile
 from mgviz.pipeline import BuildConfig, InterestModel, TextState
@@ -127,6 +128,11 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
     (folder / "profiles.json").write_text(
         json.dumps([p.to_dict() for p in model.profiles], ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    named = [p for p in model.profiles if p.name is not None]
+    if named:  # names written in the app before the run was saved
+        store = naming.NameStore(folder / naming.NAMES_FILE)
+        for p in named:
+            store.put(naming.segment_facts(p), p.name, {"model": p.name.model}, model.config.seed)
     hashes = _hashes(inputs)
     manifest = {
         "format": FORMAT,
@@ -290,7 +296,8 @@ def load_run(run_dir, interactions: bool = True) -> InterestModel:
             f"{run_dir}: users.parquet / items.parquet hold {n_users} users / {n_items} items, "
             f"manifest.json says {info['n_users']} / {info['n_items']}"
         )
-    profiles = _profiles(run_dir)
+    # Names a language model wrote for this run's segments (``mgviz name``, the Macro page), if any.
+    profiles = naming.attach(_profiles(run_dir), naming.NameStore(run_dir / naming.NAMES_FILE))
     rows = {"users": n_users, "items": n_items, "segments": len(profiles)}
     arrays = {name: _npy(run_dir, name, rows[ARRAY_ROWS[name]]) for name in ARRAYS}
     segments = _npy(run_dir, "segments", n_users)

@@ -142,7 +142,9 @@ def test_export_profiles(run_dir, tmp_path):
     out = tmp_path / "profiles.csv"
     assert main(["export", "--run", str(run_dir), "--profiles", str(out)]) == 0
     prof = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(prof.columns) == ["user_id", "segment", "segment_label", "top_categories", "keywords"]
+    assert list(prof.columns) == ["user_id", "segment", "segment_label", "segment_name", "segment_description",
+                                  "name_model", "top_categories", "keywords"]  # fmt: skip
+    assert (prof["segment_name"] == "").all()  # no model named this run's segments
     assert len(prof) == 300
     assert prof["top_categories"].str.count(r"\|").ge(1).all()
     assert prof["keywords"].str.len().gt(0).mean() > 0.95

@@ -159,7 +159,7 @@ def interest_hierarchy(
     segments = np.asarray(model.segments).astype(np.int64)
     n_users, n_cats = mix.shape
     categories = list(model.categories)
-    labels = [p.label for p in model.profiles]
+    labels = [p.display_name for p in model.profiles]
     k = max(len(labels), int(segments.max()) + 1 if len(segments) else 0)
     population = mix.mean(axis=0, dtype=np.float64) if n_users else np.zeros(n_cats)
     vocab = np.asarray(model.text.vocabulary).astype(str)

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -155,12 +156,11 @@ ANSWER_PREFIX = "Name:"
 def parse_answer(text: str) -> tuple[str, str]:
     """``(name, description)`` from an answer that starts after ``Name:`` (or has the label itself)."""
     text = (text or "").strip()
-    text = re.sub(r"^\s*(\*\*)?name(\*\*)?\s*:\s*", "", text, flags=re.I)
-    parts = re.split(r"\n?\s*(?:\*\*)?description(?:\*\*)?\s*:\s*", text, maxsplit=1, flags=re.I)
+    text = re.sub(r"^[\s*#]*name[\s*]*:[\s*]*", "", text, flags=re.I)
+    parts = re.split(r"\n?[\s*#]*description[\s*]*:[\s*]*", text, maxsplit=1, flags=re.I)
     name = parts[0].strip().splitlines()[0] if parts[0].strip() else ""
     description = " ".join(parts[1].split()) if len(parts) > 1 else ""
-    name = name.strip().strip("*\"'“”‘’`").strip()
-    name = re.sub(r"\s+", " ", name).rstrip(".")
+    name = re.sub(r"\s+", " ", name).strip().rstrip(".").strip().strip("*\"'“”‘’`").strip().rstrip(".")
     return name, description
 
 
@@ -188,9 +188,9 @@ def _stems(text: str) -> set[str]:
 
 def _near_copy(name: str, title: str) -> bool:
     """``name`` takes most of its words from ``title`` ("The Dragon Eggs Chronicles" of "The Dragon Egg
-    Chronicles"): at least two, and three quarters of the name's words."""
+    Chronicles"): at least two, and two thirds of the name's words."""
     own, other = _stems(name), _stems(title)
-    return len(own & other) >= 2 and len(own & other) >= 0.75 * len(own)
+    return len(own & other) >= 2 and 3 * len(own & other) >= 2 * len(own)
 
 
 def _sentences(text: str) -> int:
@@ -403,6 +403,7 @@ class NameStore:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else None
         self.entries: dict[str, dict] = {}
+        self.save_error = ""
         if self.path is not None and self.path.is_file():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -433,12 +434,22 @@ class NameStore:
         self.save()
 
     def save(self) -> None:
+        """Write the file atomically; a folder that cannot be written keeps the names in memory and says so
+        in :attr:`save_error`."""
         if self.path is None:
             return
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": self.FORMAT, "entries": self.entries}, ensure_ascii=False, indent=1),
-                       encoding="utf-8")  # fmt: skip
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps({"format": self.FORMAT, "entries": self.entries}, ensure_ascii=False,
+                                      indent=1), encoding="utf-8")  # fmt: skip
+            os.replace(tmp, self.path)
+            self.save_error = ""
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self.save_error = (
+                f"the names could not be saved to {self.path} ({exc.strerror or exc}); they are kept for this session"
+            )
 
 
 def attach(profiles: Sequence[SegmentProfile], store: NameStore | None) -> list[SegmentProfile]:

@@ -3,13 +3,28 @@ segment cards (each with its stability)."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import streamlit as st
 
-from mgviz import explore, labels, plots
+from mgviz import explore, labels, naming, plots
 from mgviz.stability import FUZZY, STABLE, stability_word
 from ui import cache, nav, state, widgets
+from ui.namejob import NameJob
 
 CARDS_PER_ROW = 3
+NAME_JOB = "macro.name_job"  #: the session's latest ui.namejob.NameJob
+NAMES_MEMORY = "macro.names"  #: NameStore of names for models built in the app (not yet saved)
+BACKENDS = {"local": "Offline (SmolLM2-135M-Instruct)", "openai": "OpenAI-compatible endpoint"}
+NAMING_HELP = (
+    "A short name and a two-sentence description per segment, written by a language model from the segment's "
+    "distinctive categories and keywords, top items and demographics. Every answer is checked: the name must "
+    "mention a distinctive category or keyword and must not be an item title; otherwise the model is asked "
+    "again, and after four refused answers the keyword label stays (the card says why). The small offline "
+    "model writes plausible but sometimes fanciful descriptions, and no sensible Chinese; a larger model behind "
+    "an OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama) writes better ones. Names are cached per run."
+)
 FRIENDS_KEY = "macro.friends"
 HOMOPHILY_HELP = (
     "The share of the segment's members' friends who are in the segment too – against the share expected if "
@@ -39,9 +54,80 @@ def main() -> None:
     )
     k = k_section(model, model_key)
     seg = cache.segmentation(model_key, k, model)
-    labels = [p.label for p in seg.profiles]
+    store = name_store(model_key)
+    seg = dataclasses.replace(seg, profiles=naming.attach(seg.profiles, store))
+    naming_section(model, model_key, seg, store)
+    labels = [p.display_name for p in seg.profiles]
     map_section(model, model_key, seg, labels)
     cards_section(model, seg, cache.stability(model_key, k, model), cache.homophily(model_key, k, model))
+
+
+# ------------------------------------------------------------------------------ names by a language model
+def name_store(model_key: cache.ModelKey) -> naming.NameStore:
+    """Where the segment names live: the run's names.json for a run opened from disk (re-segmented too),
+    the session's memory for a model built in the app (saved with it by ``mgviz.runs.save_run``)."""
+    if model_key.run_dir is not None:
+        return naming.NameStore(Path(model_key.run_dir) / naming.NAMES_FILE)
+    if NAMES_MEMORY not in st.session_state:
+        st.session_state[NAMES_MEMORY] = naming.NameStore(None)
+    return st.session_state[NAMES_MEMORY]
+
+
+def naming_section(model, model_key: cache.ModelKey, seg, store: naming.NameStore) -> None:
+    job = st.session_state.get(NAME_JOB)
+    job_key = (model_key, seg.k)
+    mine = job is not None and job.key == job_key
+    named = sum(p.name is not None and p.name.ok for p in seg.profiles)
+    with st.expander(f"Names written by a language model ({named} of {seg.k} segments named)",
+                     expanded=mine and not job.applied):  # fmt: skip
+        st.caption(NAMING_HELP)
+        kind = st.radio("Model", list(BACKENDS), format_func=BACKENDS.get, horizontal=True, key="macro.llm.kind")
+        url = llm_model = key_env = None
+        timeout = 30.0
+        if kind == "openai":
+            a, b = st.columns(2)
+            url = a.text_input("Base URL", placeholder="http://localhost:8000/v1", key="macro.llm.url")
+            llm_model = b.text_input("Model", placeholder="e.g. llama-3.1-8b-instruct", key="macro.llm.model")
+            key_env = a.text_input("Environment variable with the key", value="OPENAI_API_KEY", key="macro.llm.env",
+                                   help="Read on the server that runs mgviz; leave empty to send no key.")  # fmt: skip
+            timeout = b.number_input("Timeout per answer (s)", 1.0, 600.0, 30.0, key="macro.llm.timeout")
+        force = st.checkbox("Write new names where there are some", key="macro.llm.force")
+        running = mine and not job.finished
+        if st.button("Name segments with a language model", icon=":material/edit_note:", disabled=running,
+                     key="macro.llm.go"):  # fmt: skip
+            try:
+                backend = naming.make_backend(kind, llm_model, url, key_env, timeout)
+            except naming.NamingError as exc:
+                st.error(f"Naming could not start: {exc}. The keyword labels stay.")
+                return
+            job = NameJob(seg.profiles, backend, store, job_key, seed=model.config.seed, force=force).start()
+            st.session_state[NAME_JOB] = job
+            mine = True
+        if mine:
+            naming_progress(job, model_key)
+        if store.save_error:
+            st.warning(store.save_error)
+
+
+@st.fragment(run_every=1)
+def naming_progress(job: NameJob, model_key: cache.ModelKey) -> None:
+    if not job.finished:
+        st.progress(job.fraction(), text=f"Naming with {job.backend.label} ({job.seconds:.0f} s) – {job.what}")
+        return
+    if job.error:
+        st.error(f"Naming stopped: {job.error}")
+        return
+    refused = [n for n in job.names or [] if not n.ok]
+    st.success(f"{len(job.names) - len(refused)} of {len(job.names)} segments named by {job.backend.label} in "
+               f"{job.seconds:.0f} s." + (f" {len(refused)} keep their keyword label (the reason is on the card)."
+                                          if refused else ""))  # fmt: skip
+    if not job.applied:
+        job.applied = True
+        model = st.session_state[state.MODEL]
+        if st.session_state.get(state.MODEL_KEY) == model_key:  # the other pages' legends show the names too
+            st.session_state[state.MODEL] = dataclasses.replace(model, profiles=naming.attach(model.profiles,
+                                                                                              job.store))  # fmt: skip
+        st.rerun()
 
 
 def k_section(model, model_key: cache.ModelKey) -> int:
@@ -194,7 +280,13 @@ def homophily_text(row) -> str:
 
 
 def segment_card(p, jaccard: float | None = None, homophily=None) -> None:
-    widgets.segment_header(p.segment, p.label)
+    widgets.segment_header(p.segment, p.display_name)
+    if p.name is not None and p.name.ok:
+        st.markdown(f"*{widgets.md_escape(p.name.description)}*")
+        st.caption(f"✎ Name and description written by a language model ({p.name.model}); keyword label: "
+                   f"{p.label}")  # fmt: skip
+    elif p.name is not None:
+        st.caption(f"No model-written name: {p.name.reason}.")
     st.caption(f"{p.size:,} users · {p.share:.1%} of all users")
     value = "no re-run drew its users" if jaccard is None else f"Jaccard {jaccard:.2f}"
     st.markdown(f"**Stability:** {stability_word(jaccard)} ({value})", help=STABILITY_HELP)

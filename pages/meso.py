@@ -134,7 +134,7 @@ def compare_section(model, model_key: cache.ModelKey) -> None:
         current = min(int(st.session_state.get(state.SEGMENT) or 0), len(options) - 1)
         seg = st.selectbox(
             "Segment", options, index=current, key="meso.segment",
-            format_func=lambda s: f"{s}: {model.profiles[s].label} ({model.profiles[s].size:,} users)",
+            format_func=lambda s: f"{s}: {model.profiles[s].display_name} ({model.profiles[s].size:,} users)",
         )  # fmt: skip
         st.session_state[state.SEGMENT] = seg
         members = np.asarray(model.segments) == seg

@@ -47,7 +47,7 @@ def header(model, model_key: cache.ModelKey, row: int, history) -> None:
     cols[0].metric("Interactions", f"{len(history):,}")
     with cols[1]:
         st.caption("Segment")
-        widgets.segment_header(seg, model.profiles[seg].label)
+        widgets.segment_header(seg, model.profiles[seg].display_name)
     with cols[2]:
         st.caption("Top categories")
         st.markdown(" · ".join(f"**{c}**" for c in cats) or "—")

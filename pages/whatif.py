@@ -88,7 +88,7 @@ def show_user(model, user: whatif.WhatIf) -> None:
     cols = st.columns([2, 1, 1])
     with cols[0]:
         st.caption("Nearest segment")
-        widgets.segment_header(seg, model.profiles[seg].label)
+        widgets.segment_header(seg, model.profiles[seg].display_name)
     cols[1].metric("Segment membership", f"{float(user.membership[seg]):.0%}",
                    help="soft membership P(segment | user) the macro level scores with")  # fmt: skip
     cols[2].metric("Items", f"{user.seen.nnz:,}")

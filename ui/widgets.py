@@ -153,7 +153,7 @@ def md_escape(text: object) -> str:
 
 
 def segment_of(model, row: int) -> str:
-    return model.profiles[int(model.segments[row])].label
+    return model.profiles[int(model.segments[row])].display_name
 
 
 def user_picker(model, name: str, label: str = "User") -> tuple[str, int]:

@@ -50,7 +50,7 @@ from mgviz import labels
 from mgviz.levels.macro import SegmentName, SegmentProfile
 
 #: Bumped when the prompt or the checks change: cached names from another version are not reused.
-PROMPT_VERSION = 2
+PROMPT_VERSION = 3
 #: The file in a run folder that holds its segment names.
 NAMES_FILE = "names.json"
 LOCAL_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -80,7 +80,7 @@ EXAMPLES = (
     ),
 )  # fmt: skip
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)|[。！？][”’」』)]*")
 
 
 class NamingError(RuntimeError):
@@ -159,7 +159,7 @@ def parse_answer(text: str) -> tuple[str, str]:
     text = re.sub(r"^[\s*#]*name[\s*]*:[\s*]*", "", text, flags=re.I)
     parts = re.split(r"\n?[\s*#]*description[\s*]*:[\s*]*", text, maxsplit=1, flags=re.I)
     name = parts[0].strip().splitlines()[0] if parts[0].strip() else ""
-    description = " ".join(parts[1].split()) if len(parts) > 1 else ""
+    description = _whole_sentences(" ".join(parts[1].split())) if len(parts) > 1 else ""
     name = re.sub(r"\s+", " ", name).strip().rstrip(".").strip().strip("*\"'“”‘’`").strip().rstrip(".")
     return name, description
 
@@ -176,6 +176,12 @@ def _mentions(text: str, term: str) -> bool:
             if t == w or (n >= 4 and t[: max(4, n - 3)] == w[: max(4, n - 3)]):
                 return True
     return False
+
+
+def _whole_sentences(text: str) -> str:
+    """``text`` up to its last finished sentence (an answer cut off by the token limit ends mid-sentence)."""
+    ends = list(_SENTENCE_END.finditer(text + " "))
+    return text[: ends[-1].end()].strip() if ends else text
 
 
 def _stems(text: str) -> set[str]:
@@ -201,6 +207,9 @@ def check_answer(name: str, description: str, facts: dict, taken: Sequence[str] 
     """Why an answer is refused ("" when it is fine)."""
     if not name:
         return "the model wrote no name"
+    text_cjk = any(_CJK.search(t) for t in distinctive_terms(facts))
+    if text_cjk and not _CJK.search(name + description):
+        return "the segment's words are Chinese and the model did not answer in Chinese"
     words = name.split()
     if len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS:
         return f"the name is too long ({len(words)} words)"
@@ -212,9 +221,6 @@ def check_answer(name: str, description: str, facts: dict, taken: Sequence[str] 
         return f'the name "{name}" is (nearly) an item title'
     if any(name.lower() == t.lower() for t in taken):
         return f'the name "{name}" is another segment\'s'
-    text_cjk = any(_CJK.search(t) for t in distinctive_terms(facts))
-    if text_cjk and not _CJK.search(name + description):
-        return "the segment's words are Chinese and the model did not answer in Chinese"
     if not any(_mentions(name, t) for t in distinctive_terms(facts)):
         return "the name mentions none of the segment's distinctive categories or keywords"
     if len(description.split()) < 5 and not (text_cjk and len(description) >= 8):
@@ -256,6 +262,24 @@ def _local_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@contextlib.contextmanager
+def _no_gguf_bar():
+    """transformers de-quantises a GGUF file under its own tqdm bar (not its logging's): silenced here."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # another transformers layout: the bar shows, nothing else changes
+        yield
+        return
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
+
+
 @functools.lru_cache(maxsize=2)
 def _load_local(path: str, gguf_file: str | None):
     try:
@@ -269,8 +293,9 @@ def _load_local(path: str, gguf_file: str | None):
     hf_logging.set_verbosity_error()
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        with _no_gguf_bar():
+            tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except ImportError as exc:
         raise NamingError(f"loading {gguf_file or path} needs a package that is missing ({exc})") from None
     except (OSError, ValueError) as exc:

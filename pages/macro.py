@@ -175,6 +175,7 @@ def apply_k(model, model_key: cache.ModelKey, k: int) -> None:
     seg = cache.segmentation(model_key, k, model)
     stability = cache.stability(model_key, k, model)
     new = explore.with_segmentation(model, seg, cache.term_stats(model_key, model), stability)
+    new = dataclasses.replace(new, profiles=naming.attach(new.profiles, name_store(model_key)))
     weights, pinned = st.session_state[state.WEIGHTS], st.session_state[state.PINNED]
     pinned_rerank = st.session_state.get(state.PINNED_RERANK)
     source = st.session_state[state.MODEL_SOURCE].split(" · re-segmented")[0]

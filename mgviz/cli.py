@@ -221,17 +221,35 @@ def _progress(quiet: bool):
     return report
 
 
-def _load(args):
+def _load(args, engine=None):
+    """The dataset of ``args``; with the Spark engine, a file-system URL or a folder (``hdfs://…/log``, a
+    Parquet data set) is read by Spark (:meth:`mgviz.engines.spark.SparkEngine.read_table`)."""
     from mgviz.io import load_dataset
 
+    tables = {}
     for flag in ("interactions", "items", "users", "friends"):
         path = getattr(args, flag, None)
+        if path and getattr(engine, "name", "local") == "spark" and flag != "friends":
+            from mgviz.engines.spark import SparkReadError, spark_path
+
+            if spark_path(path):
+                try:
+                    tables[flag] = engine.read_table(path, flag)
+                except SparkReadError as exc:
+                    raise CliError(f"--{flag} {exc}") from None
+                continue
         if path and not Path(path).is_file():
-            raise CliError(f"--{flag} {path}: no such file")
+            hint = (
+                " (a folder or a URL such as hdfs://… is read with --engine spark)"
+                if Path(path).is_dir() or "://" in path
+                else ""
+            )
+            raise CliError(f"--{flag} {path}: no such file{hint}")
+        tables[flag] = path
     dataset, report = load_dataset(
-        args.interactions,
-        args.items,
-        args.users,
+        tables["interactions"],
+        tables.get("items"),
+        tables.get("users"),
         user_col=args.user_col,
         item_col=args.item_col,
         rating_col=args.rating_col,
@@ -318,8 +336,6 @@ def cmd_build(args) -> int:
         if weights == "auto" and args.weights:
             raise CliError("--weights auto: not yet with --engine spark (tuning builds on the local engine); "
                            "give weights, e.g. --weights micro=0.4,time=0.3,macro=0.1,meso=0.1,semantic=0.1")  # fmt: skip
-        if args.evaluate:
-            raise CliError("--evaluate: not yet with --engine spark; evaluate with `mgviz evaluate` (local engine)")
         if weights == "auto":
             weights = None
             if not args.quiet:
@@ -327,9 +343,9 @@ def cmd_build(args) -> int:
                       "so far)", file=sys.stderr)  # fmt: skip
     try:
         engine = engine_for(engine_config)
+        dataset = _load(args, engine)
     except EngineUnavailable as exc:
         raise CliError(str(exc)) from None
-    dataset = _load(args)
     config = _config(args, weights)
     encoder = Encoder(config.model, cache_dir=args.cache_dir)
     progress = _progress(args.quiet)
@@ -365,8 +381,19 @@ def cmd_build(args) -> int:
         from mgviz.evaluation.report import APP_EVAL_USERS, EvalContext
 
         method = "temporal" if dataset.has_time else "random"
+        spark = engine_config.engine == "spark"
+        if spark and not args.quiet:
+            print("note: --evaluate with --engine spark: the training model is built on Spark too, with the run's "
+                  "fixed weights (tuning builds on the local engine)", file=sys.stderr)  # fmt: skip
         ctx = EvalContext.from_dataset(
-            dataset, config, encoder, split_method=method, progress=progress, max_users=APP_EVAL_USERS
+            dataset,
+            config,
+            encoder,
+            split_method=method,
+            progress=progress,
+            max_users=APP_EVAL_USERS,
+            engine=engine_for(engine_config) if spark else None,
+            tune=not spark,
         )  # what the app's panel shows
         save_evaluation(ctx, out)
     if not args.quiet:

@@ -447,19 +447,22 @@ class Encoder:
         self._loaded_shards.add(f"keys-{name}.npy")
 
     # ------------------------------------------------------------ encode
-    def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None,
+               compute: Callable[[Encoder, list[str]], np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
         """L2-normalised float32 embeddings, one row per text (empty text -> zero row).
 
         Texts are deduplicated; cached ones are not recomputed; new ones are
         encoded in batches and ``progress("encode", done, total)`` is called
         after each batch. An auto encoder chooses a model for these very texts
         (a build chooses once for all of a data set's text instead).
+        ``compute(encoder, texts)``, when given, encodes the new texts instead of this process (the Spark
+        engine: on the executors); it must return this model's normalised vectors, one row per text.
         """
         texts = ["" if t is None else str(t) for t in texts]
         if self.is_auto:
             from mgviz.language import detect
 
-            return self.resolve(detect(texts))[0].encode(texts, progress)
+            return self.resolve(detect(texts))[0].encode(texts, progress, compute)
         keys = [text_key(t) for t in texts]
         with self._lock:
             self._read_shards()
@@ -470,7 +473,17 @@ class Encoder:
             total = len(todo)
             if progress:
                 progress("encode", 0, total)
-            if todo:
+            if todo and compute is not None:
+                todo_keys, todo_texts = list(todo), list(todo.values())
+                new = np.asarray(compute(self, todo_texts), dtype=np.float32)
+                if new.shape[0] != total:
+                    raise RuntimeError(f"the encoder's compute step gave {new.shape[0]} vectors for {total} texts")
+                if progress:
+                    progress("encode", total, total)
+                for k, v in zip(todo_keys, new, strict=True):
+                    self._memory[k] = v
+                self._write_shard(todo_keys, new)
+            elif todo:
                 self._load_model()
                 todo_keys, todo_texts = list(todo), list(todo.values())
                 done_vecs = []

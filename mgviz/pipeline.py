@@ -290,9 +290,12 @@ def _weights(b: _Build):
     b.out["weight_ref"] = weight_reference(ds)
 
 
-def _encode_items(b: _Build):
+def _encode_items(b: _Build, compute=None):
+    """Item text embeddings; ``compute`` encodes the texts the cache does not hold elsewhere (the Spark
+    engine's executors – :meth:`mgviz.encoder.Encoder.encode`)."""
     docs = item_docs(b.dataset.items, b.config.item_text_fields)
-    b.out["item_emb"] = b.encoder.encode(docs, progress=b.steps.reporter("encode items"))
+    extra = {"compute": compute} if compute is not None else {}
+    b.out["item_emb"] = b.encoder.encode(docs, progress=b.steps.reporter("encode items"), **extra)
 
 
 def _encode_users(b: _Build):

@@ -178,8 +178,14 @@ def _write(model: InterestModel, folder: Path, inputs: dict[str, str]) -> None:
 
 
 def _hashes(inputs: dict[str, str]) -> dict:
-    return {role: {"file": Path(p).name, "sha256": file_sha256(p)} for role, p in inputs.items()
-            if p and Path(p).is_file()}  # fmt: skip
+    """Each input file's name and SHA-256; a folder or URL (read by Spark) is recorded by its path only."""
+    out = {}
+    for role, p in inputs.items():
+        if p and Path(p).is_file():
+            out[role] = {"file": Path(p).name, "sha256": file_sha256(p)}
+        elif p:
+            out[role] = {"path": str(p), "sha256": None, "note": "read by Spark; a folder or URL is not hashed"}
+    return out
 
 
 def read_manifest(run_dir) -> dict:

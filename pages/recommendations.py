@@ -151,8 +151,12 @@ def weight_controls(model, job) -> tuple[dict[str, float], int, dict]:
         st.caption("Normalised: " + " · ".join(f"{lv} {w / total:.0%}" for lv, w in weights.items()))
     st.button("Pin these weights", icon=":material/push_pin:", on_click=pin, args=(weights, rerank), width="stretch",
               help="Keep them (and the diversity λ) as the reference the metrics compare against.")  # fmt: skip
+    untuned = job.ready and not job.tuned
     st.button("Auto-tune", icon=":material/auto_fix_high:", on_click=auto_tune, args=(job,), width="stretch",
-              disabled=not job.ready, help="Weights chosen on a validation split carved from the training data.")  # fmt: skip
+              disabled=not job.tuned,
+              help="This run's evaluation used fixed weights (a Spark-built run): nothing was tuned. Tune with "
+              "`mgviz evaluate` on the local engine." if untuned else
+              "Weights chosen on a validation split carved from the training data.")  # fmt: skip
     st.button("Reset to the run's weights", icon=":material/undo:", on_click=set_weights,
               args=(state.normalised_weights(model.config.weights),), width="stretch")  # fmt: skip
     pinned = st.session_state.get(state.PINNED)
@@ -200,7 +204,7 @@ def set_weights(weights: dict[str, float]) -> None:
 
 
 def auto_tune(job) -> None:
-    if job.ready:
+    if job.tuned:
         set_weights(job.auto_weights())
 
 

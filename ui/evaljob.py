@@ -103,6 +103,12 @@ class EvalJob(BackgroundJob):
         return self.finished and self.error is None and self.ctx is not None
 
     @property
+    def tuned(self) -> bool:
+        """Whether the evaluation tuned weights on a validation split (not the Spark engine's: it is evaluated
+        with fixed weights, so there is nothing for *Auto-tune* to apply)."""
+        return self.ready and bool(getattr(self.ctx, "tuned", None))
+
+    @property
     def fraction(self) -> float:
         """Approximate share of the work done (for a progress bar)."""
         if self.finished:

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -69,6 +72,8 @@ ALS_CHECKPOINT_INTERVAL = 5
 SPARK_STEPS = {
     "weights": "rating × recency weights and per-(user, item) sums as DataFrame aggregations; the sparse "
     "matrix collected to the driver",
+    "encode items": "item texts deduplicated against mgviz's embedding cache on the driver; the new ones encoded "
+    "on the executors (mapInPandas running the run's encoder, one model load per Python worker), cached on the driver",
     "categories": "users × categories sums as a DataFrame join and groupBy; smoothing and derived categories on the driver",
     "ALS": "pyspark.ml ALS (implicitPrefs) for the ALS part; EASE / item-kNN on the driver",
     "segments": "pyspark.ml KMeans over the user vectors; the vectors, membership and profiles on the driver",
@@ -103,17 +108,22 @@ def spark_session(master: str | None = None, conf: dict | None = None, app_name:
     as Spark does (``getOrCreate``). Raises :class:`EngineUnavailable` when PySpark or Java is missing.
     """
     require_pyspark()
+    # Under spark-submit the master (and the rest of the submit's settings) come from spark-submit: mgviz
+    # sets one only when it was asked to (--master), so `spark-submit --master yarn …` is not overridden.
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ and master is None
     master = master or DEFAULT_MASTER
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if not submitted:  # spark-submit chose the Pythons already (PYSPARK_PYTHON / spark.pyspark.python)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     settings = dict(SESSION_DEFAULTS)
-    if master.startswith("local"):
+    if master.startswith("local") and not submitted:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         settings["spark.ui.enabled"] = "false"
     settings.update(conf or {})
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master).appName(app_name)
+    builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
+    builder = builder.appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
     with _quiet():
@@ -128,6 +138,58 @@ def spark_session(master: str | None = None, conf: dict | None = None, app_name:
             raise
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+#: Texts per partition when the executors encode (at least one partition per core, up to the parallelism).
+ENCODE_ROWS_PER_PARTITION = 2_000
+
+
+@functools.lru_cache(maxsize=2)
+def _executor_encoder(model: str, batch_size: int):
+    """The encoder backend of ``model`` in an executor's Python worker, loaded once per worker. Models ship
+    in packages (mgviz loads nothing from the network): the executors need the same packages."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from mgviz.encoder import backend_for
+
+    backend = backend_for(model, "cpu", batch_size)
+    backend.load()
+    return backend
+
+
+class SparkReadError(ValueError):
+    """Spark could not read an input path (the message names it and says why)."""
+
+
+#: A path Spark reads that is not a plain local file: a URL of a file system Spark knows.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def spark_path(path) -> bool:
+    """Whether ``path`` is for Spark to read: a file-system URL (``hdfs://``, ``s3a://``, ``file://`` …) or a
+    local folder (a Parquet data set as Spark writes it). Plain local files keep mgviz's own reader."""
+    text = str(path)
+    return bool(_SCHEME.match(text)) or Path(text).is_dir()
+
+
+def spark_format(path) -> str:
+    """``parquet``, ``csv`` or ``tsv`` from the path's extension (a folder or none: Parquet)."""
+    name = str(path).rstrip("/").rsplit("/", 1)[-1].lower()
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    if name.endswith((".tsv", ".tsv.gz", ".inter", ".tab")):
+        return "tsv"
+    return "parquet"
+
+
+def _spark_reason(exc: Exception) -> str:
+    """What Spark's exception says, without the JVM's stack: its first line, error class dropped."""
+    text = str(getattr(exc, "desc", None) or exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    line = re.sub(r"^\[[A-Z_.]+\]\s*", "", line)
+    if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in line:
+        return "no such file or folder"
+    return line[:300]
 
 
 class SparkEngine(Engine):
@@ -156,6 +218,9 @@ class SparkEngine(Engine):
         self.stop_session = stop_session
         self.session_seconds = 0.0 if spark is not None else None
         self._info = self._session_info(spark) if spark is not None else None
+        self.reads: list[dict] = []  # inputs read by Spark (read_table), recorded in the manifest
+        self._on_driver: set[str] = set()  # own steps that ran on the driver after all (see _encode_items)
+        self._encode_info: dict | None = None
         self._pairs = None  # the (u, i, w) sums of the build, cached on Spark between steps
         self._cached = []
 
@@ -187,12 +252,39 @@ class SparkEngine(Engine):
         with _quiet():
             return sdf.toPandas()
 
+    # ------------------------------------------------------------------ input
+    def read_table(self, path: str, role: str = "interactions") -> pd.DataFrame:
+        """A table read by Spark from any path it reads (a Parquet folder or file, CSV / TSV with a header;
+        local, ``hdfs://``, ``s3a://``, ``gs://``, ``abfs://`` – what the cluster has), collected to the
+        driver for mgviz's validation. The format is the path's extension (a folder without one: Parquet).
+        Raises :class:`SparkReadError` with the path and what went wrong, in plain words."""
+        fmt = spark_format(path)
+        t = time.perf_counter()
+        reader = self.spark.read
+        try:
+            with _quiet():
+                if fmt == "parquet":
+                    sdf = reader.parquet(path)
+                else:
+                    sdf = reader.options(header="true", sep="\t" if fmt == "tsv" else ",", inferSchema="false",
+                                         mode="PERMISSIVE").csv(path)  # fmt: skip
+                frame = sdf.toPandas()
+        except Exception as exc:  # noqa: BLE001 - AnalysisException, Py4JJavaError, … : one plain message
+            raise SparkReadError(f"{path}: Spark could not read it as {fmt.upper()} – {_spark_reason(exc)}") from None
+        # RecBole atomic files name their columns "user_id:token": the types are not needed here
+        frame.columns = [re.sub(r":(token|token_seq|float|float_seq)$", "", str(c)) for c in frame.columns]
+        frame.attrs["mgviz.source"] = path
+        self.reads.append({"role": role, "path": path, "format": fmt, "rows": len(frame),
+                           "seconds": round(time.perf_counter() - t, 3)})  # fmt: skip
+        return frame
+
     # ------------------------------------------------------------------ the engine interface
     def stages(self) -> dict:
         from mgviz import pipeline
 
         return {
             "weights": self._weights,
+            "encode items": self._encode_items,
             "categories": lambda b: pipeline._categories(b, category_mix=self._category_mix),
             "ALS": lambda b: pipeline._micro(b, fit_als_level=self._als_level),
             "segments": lambda b: pipeline._segments(b, fit_segments=self.fit_segments),
@@ -214,8 +306,10 @@ class SparkEngine(Engine):
             **(self._info or {}),
             "conf": dict(self.conf),
             "session_seconds": self.session_seconds,
-            "stages": {step: "spark" if step in own else "driver" for step in steps},
-            "spark_steps": {step: SPARK_STEPS[step] for step in steps if step in own},
+            "inputs_read_by_spark": list(self.reads),
+            "stages": {step: "spark" if step in own and step not in self._on_driver else "driver" for step in steps},
+            "spark_steps": {step: SPARK_STEPS[step] for step in steps if step in own and step not in self._on_driver},
+            "encode_items": self._encode_info,
             "als": {
                 "regParam": self.als_regularization,
                 "confidence": "1 + alpha * weight",
@@ -225,6 +319,41 @@ class SparkEngine(Engine):
         }
 
     # ------------------------------------------------------------------ steps
+    def _encode_items(self, b) -> None:
+        """Item embeddings with the texts the cache lacks encoded on the executors (an encoder that is not
+        mgviz's own – a test's stand-in – encodes on the driver, and the manifest says so)."""
+        from mgviz import pipeline
+        from mgviz.encoder import Encoder
+
+        if isinstance(b.encoder, Encoder):
+            self._encode_info = {"texts": 0, "note": "every item text was in the embedding cache"}
+            pipeline._encode_items(b, compute=self.encode_texts)
+        else:
+            self._on_driver.add("encode items")
+            pipeline._encode_items(b)
+
+    def encode_texts(self, encoder, texts: list[str]) -> np.ndarray:
+        """``encoder``'s vectors of ``texts``, computed on the executors: the texts are spread over
+        partitions and each Python worker loads the model once (:func:`_executor_encoder`)."""
+        t = time.perf_counter()
+        n = len(texts)
+        parts = max(1, min(self.spark.sparkContext.defaultParallelism, -(-n // ENCODE_ROWS_PER_PARTITION)))
+        model, batch = encoder.model, encoder.batch_size
+
+        def encode(frames):
+            backend = _executor_encoder(model, batch)
+            for pdf in frames:
+                vecs = backend.encode(pdf["text"].tolist()).astype(np.float32)
+                yield pd.DataFrame({"row": pdf["row"].to_numpy(), "vec": list(vecs)})
+
+        texts_sdf = self._frame(pd.DataFrame({"row": np.arange(n, dtype=np.int64), "text": list(texts)}))
+        out = self._collect(texts_sdf.repartition(parts).mapInPandas(encode, "row long, vec array<float>"))
+        order = np.argsort(out["row"].to_numpy(), kind="stable")
+        vecs = np.vstack([np.asarray(v, dtype=np.float32) for v in out["vec"].to_numpy()[order]])
+        self._encode_info = {"model": model, "texts": n, "partitions": parts,
+                             "seconds": round(time.perf_counter() - t, 3)}  # fmt: skip
+        return vecs
+
     def _weights(self, b) -> None:
         """Interaction weights as :func:`mgviz.levels.common.interaction_weights` defines them, summed per
         (user, item) on Spark; the sums are collected into the driver's sparse matrices."""

@@ -104,7 +104,9 @@ def write_doc(result: dict) -> None:
         "each and grounds the name in the segment's words (the checks see to that), but its descriptions are "
         "fanciful – they are marked as written by a model everywhere they appear. It writes no usable Chinese: "
         "on the Chinese sample the checks refuse its answers and the keyword labels stay, with the reason on the "
-        "card. Teams with their own LLM server point `mgviz name --backend openai --llm-url …` (or the Macro "
+        "card. On MovieLens-1M it names four of six segments; one name there is a film series' title the checks "
+        "cannot know (they compare with the segment's top items only), which is why every name keeps its keyword "
+        "label beside it. Teams with their own LLM server point `mgviz name --backend openai --llm-url …` (or the Macro "
         "page) at it.",
     ]
     write_section("llm-naming", "LLM segment names (time per segment)", "\n".join(lines))
@@ -115,7 +117,11 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     parser.add_argument("--doc", action="store_true")
     parser.add_argument("--only", default="sample,zh,ml-1m")
+    parser.add_argument("--from-json", default=None, help="rewrite the docs section from a saved --json result")
     args = parser.parse_args()
+    if args.from_json:
+        write_doc(json.loads(Path(args.from_json).read_text(encoding="utf-8")))
+        return
     from mgviz import naming
 
     backend = naming.LocalModel()

@@ -320,7 +320,7 @@ def _stand_in(n_users: int, n_items: int, n_cats: int = 20, n_terms: int = 5_000
         category_mix=mix, segments=segments, categories=[f"cat{c}" for c in range(n_cats)], user_ids=user_ids,
         item_categories=sp.csr_matrix((np.ones(n_items), (np.arange(n_items), item_cat)), shape=(n_items, n_cats)),
         keywords=keywords.drop_duplicates(["user_id", "keyword"]),
-        profiles=[SimpleNamespace(label=f"segment {s}", size=int((segments == s).sum())) for s in range(k)],
+        profiles=[SimpleNamespace(label=f"segment {s}", display_name=f"segment {s}", size=int((segments == s).sum())) for s in range(k)],
         text=SimpleNamespace(vocabulary=vocab, item_counts=sp.csr_matrix(
             (np.ones(words.size), (np.repeat(np.arange(n_items), 8), words.ravel())), shape=(n_items, n_terms))),
     )  # fmt: skip

@@ -164,6 +164,36 @@ def render(results: dict) -> str:
         lines.append(f"| {name} | Spark | " + " | ".join(
             f"{r['stages_s'].get(s, 0):.1f}{' (S)' if r['where'].get(s) == 'spark' else ''}" for s in stages) + " |")  # fmt: skip
     lines += ["", "(S): the step ran on Spark; the others on the driver, as the local engine runs them."]
+    r = next(iter(results["sizes"].values()))
+    st, where = r["stages_s"], r["where"]
+    spark_s = sum(v for k, v in st.items() if where.get(k) == "spark")
+    driver_s = sum(v for k, v in st.items() if where.get(k) != "spark")
+    enc = r.get("encode_items") or {}
+    lines += [
+        "",
+        f"**Reading it.** Here Spark is {r['build_s'] / max(local.get(name, {}).get('build_s', r['build_s']), 1):.1f}× "
+        "slower than the local engine: on two shared cores it adds a JVM, serialisation between Python and the JVM "
+        "and shuffles, and gains no parallelism the local engine lacks. The local build's *encode items* is near 0 "
+        f"because its validation build encoded the texts first; Spark encoded all {enc.get('texts', 0):,} item "
+        f"texts cold on the executors in {enc.get('seconds', 0):.0f} s. Peak memory is higher because the JVM "
+        f"(driver memory {r['driver_memory']}) holds the log and ALS's blocks beside the Python driver, which still "
+        "holds what the local engine holds. The segments agree with the planted ones a little less well than the "
+        f"local engine's (ARI {r['ari_vs_planted']:.2f} against {local.get(name, {}).get('ari_vs_planted', 0):.2f}: "
+        "Spark's k-means‖ and ALS-WR are not scikit-learn's and implicit's, and the run keeps the default weights).",
+        "",
+        f"**On a cluster of N executors.** The Spark steps here took {spark_s:.0f} s of the build, the driver steps "
+        f"{driver_s:.0f} s. ALS ({st.get('ALS', 0):.0f} s) and the item encoding ({st.get('encode items', 0):.0f} s) "
+        "are per-block and per-text work that spreads over executor cores: with N executors of c cores they should "
+        "take roughly 2/(N·c) of the time here, plus shuffle (ALS) and one model load per Python worker (encoding); "
+        "native BLAS on the executors roughly halves ALS again (the issue's measurement). K-means "
+        f"({st.get('segments', 0):.0f} s, a few seeded k-means‖ starts over the user vectors) spreads likewise; "
+        "weights and categories are aggregations, small already. The driver steps do not shrink "
+        f"with N: about {driver_s:.0f} s here (users' text, cold start, time level, keywords, stability, UMAP) and "
+        "the collection of the (user, item, weight) sums to the driver stay, so a cluster brings a 10M build down to "
+        "a few minutes, not seconds, and the driver needs the local engine's memory for the same log "
+        f"({local.get(name, {}).get('build_peak_rss_mb', 0) / 1024:.1f} GB here) plus the collected log. Not measured: "
+        "no cluster exists here; 30M was not run (the 10M build took a third of an hour).",
+    ]
     return "\n".join(lines)
 
 

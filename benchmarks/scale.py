@@ -52,6 +52,21 @@ def _child(args: list[str], env: dict) -> dict:
     return out
 
 
+def open_and_check(run: Path, data: Path):
+    """``(model, seconds to open the run, ARI of its segments with the planted ones, a user id to ask for)``."""
+    import pandas as pd
+    from sklearn.metrics import adjusted_rand_score
+
+    from mgviz.runs import load_run
+
+    t = time.perf_counter()
+    model = load_run(run)
+    open_s = round(time.perf_counter() - t, 2)
+    truth = pd.read_parquet(data / "truth.parquet").set_index("user_id")["segment"]
+    ari = adjusted_rand_score(truth.reindex(model.user_ids.astype(str)).to_numpy(), model.segments)
+    return model, open_s, ari, str(model.user_ids[len(model.user_ids) // 2])
+
+
 def run_size(name: str, work: Path, env: dict, serve_only: dict | None = None) -> dict:
     sys.path.insert(0, str(HERE))
     from synth_log import generate, write
@@ -72,17 +87,8 @@ def run_size(name: str, work: Path, env: dict, serve_only: dict | None = None) -
                         "--cache-dir", str(cache), "--quiet"], env)  # fmt: skip
     manifest = json.loads((run / "manifest.json").read_text())
     import numpy as np
-    import pandas as pd
-    from sklearn.metrics import adjusted_rand_score
 
-    from mgviz.runs import load_run
-
-    t = time.perf_counter()
-    model = load_run(run)
-    open_s = round(time.perf_counter() - t, 2)
-    truth = pd.read_parquet(data / "truth.parquet").set_index("user_id")["segment"]
-    ari = adjusted_rand_score(truth.reindex(model.user_ids.astype(str)).to_numpy(), model.segments)
-    user = str(model.user_ids[len(model.user_ids) // 2])
+    model, open_s, ari, user = open_and_check(run, data)
     t = time.perf_counter()
     rec = _child(["recommend", "--run", str(run), "--user", user, "--n", "10", "--out", str(work / "rec.csv")], env)
     rec_s = round(time.perf_counter() - t, 2)

@@ -92,17 +92,9 @@ def run_size(name: str, work: Path, env: dict, driver_memory: str) -> dict:
         env, work / f"build-{name}-spark.log",
     )  # fmt: skip
     manifest = json.loads((run / "manifest.json").read_text())
-    import pandas as pd
-    from sklearn.metrics import adjusted_rand_score
+    from scale import open_and_check
 
-    from mgviz.runs import load_run
-
-    t = time.perf_counter()
-    model = load_run(run)
-    open_s = round(time.perf_counter() - t, 2)
-    truth = pd.read_parquet(data / "truth.parquet").set_index("user_id")["segment"]
-    ari = adjusted_rand_score(truth.reindex(model.user_ids.astype(str)).to_numpy(), model.segments)
-    user = str(model.user_ids[len(model.user_ids) // 2])
+    _model, open_s, ari, user = open_and_check(run, data)
     rec = run_sampled([mgviz, "recommend", "--run", str(run), "--user", user, "--n", "10", "--out",
                        str(work / "rec.csv")], env, work / "recommend.log")  # fmt: skip
     engine = manifest["engine"]
